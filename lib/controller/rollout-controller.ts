@@ -1,0 +1,313 @@
+import { Aws, CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { handlerBundleDir } from '../private/package-assets';
+import { DeploymentSpec, ROLLOUT_EVENT_SOURCE } from '../runtime/spec';
+
+/** A canary or shadow candidate the controller watches. */
+export interface GuardedRollout {
+  /** The endpoint's name. */
+  readonly endpointName: string;
+  /** The endpoint's ARN, in SageMaker's lower-case form. */
+  readonly endpointArn: string;
+  /** The candidate's alarms: a canary's rollback alarms, or a shadow's notifying alarms. */
+  readonly alarms: cloudwatch.IAlarm[];
+  /** Their names, literal for the library's own alarms. */
+  readonly alarmNames: string[];
+  /** Where rollbacks, promotions and shadow alarms are announced besides EventBridge. */
+  readonly topic?: sns.ITopic;
+  /** Whether the candidate has a promotion schedule (the controller then runs every minute). */
+  readonly promotion: boolean;
+}
+
+/** What the post-deploy check of an endpoint needs. */
+export interface VerifiedEndpoint {
+  /** The endpoint's ARN, in SageMaker's lower-case form. */
+  readonly endpointArn: string;
+  /** The rollback alarms, named in the failure message when one of them is in ALARM. */
+  readonly alarms: cloudwatch.IAlarm[];
+  /** Their names, literal for the library's own alarms. */
+  readonly alarmNames: string[];
+  /** Told when SageMaker rolled a deployment back on its own. */
+  readonly topic?: sns.ITopic;
+}
+
+const CONTROLLER_ID = 'SageMakerRolloutController';
+
+/**
+ * The runtime side of the library, one per stack whatever the number of endpoints: a function that
+ * rolls canaries back when their alarms fire, re-applies standing rollbacks after deployments,
+ * promotes canaries step by step, announces shadow alarms and checks every deployment afterwards.
+ *
+ * Parts are created only when an endpoint needs them: a stack of blue/green endpoints gets the
+ * function alone (for the post-deploy check); the first canary or shadow adds the state table, the
+ * rules and the dead-letter queue; the first promotion schedule adds a one-minute schedule.
+ */
+export class RolloutController extends Construct {
+  /** The controller of the stack that holds `scope`, created on first use. */
+  public static of(scope: Construct): RolloutController {
+    const stack = Stack.of(scope);
+    return (stack.node.tryFindChild(CONTROLLER_ID) as RolloutController | undefined) ?? new RolloutController(stack, CONTROLLER_ID);
+  }
+
+  /** The function that serves every endpoint of the stack. */
+  public readonly function: lambda.Function;
+  /** Prefix of the names of alarms this library creates in the stack; the alarm rule matches it. */
+  public readonly alarmNamePrefix: string;
+
+  private readonly role: iam.Role;
+  private readonly endpointStatement: iam.PolicyStatement;
+  private readonly describeStatement: iam.PolicyStatement;
+  private readonly alarmStatement: iam.PolicyStatement;
+  private readonly verifiedArns = new Set<string>();
+  private readonly guardedArns = new Set<string>();
+  private readonly topics = new Set<sns.ITopic>();
+  private runtime?: {
+    table: dynamodb.Table;
+    alarmRule: events.Rule;
+    deadLetterQueue: sqs.Queue;
+    deadLetterAlarm: cloudwatch.Alarm;
+    alarmedTopics: Set<sns.ITopic>;
+  };
+  private schedule?: events.Rule;
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.alarmNamePrefix = alarmNamePrefixOf(Stack.of(this));
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // An explicit role instead of the managed AWSLambdaBasicExecutionRole: logs go to this log group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'cdk-sagemaker-rollout controller: rolls back, promotes and checks the SageMaker endpoints of this stack',
+    });
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'OwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [logGroup.logGroupArn],
+    }));
+
+    // Statements whose resources grow as endpoints join; rendered once, at synthesis.
+    this.describeStatement = new iam.PolicyStatement({ sid: 'DescribeEndpoints', actions: ['sagemaker:DescribeEndpoint'] });
+    this.endpointStatement = new iam.PolicyStatement({
+      sid: 'SteerGuardedEndpoints',
+      actions: ['sagemaker:UpdateEndpointWeightsAndCapacities'],
+    });
+    this.alarmStatement = new iam.PolicyStatement({ sid: 'ReadAlarms', actions: ['cloudwatch:DescribeAlarms'] });
+
+    this.function = new lambda.Function(this, 'Function', {
+      description: 'cdk-sagemaker-rollout controller (one per stack)',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      code: lambda.Code.fromAsset(handlerBundleDir('rollout-controller')),
+      handler: 'index.handler',
+      role: this.role,
+      logGroup,
+      memorySize: 256,
+      // A rollback retries a busy endpoint for up to 30 minutes across this run and Lambda's two
+      // retries of an asynchronous event; a deployment check polls an updating endpoint for 8.
+      timeout: Duration.minutes(10),
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+      environment: {
+        ALARM_NAME_PREFIX: this.alarmNamePrefix,
+        EVENT_SOURCE: ROLLOUT_EVENT_SOURCE,
+      },
+    });
+  }
+
+  /** Lets the post-deploy check describe the endpoint and read its rollback alarms. */
+  public verifyEndpoint(endpoint: VerifiedEndpoint): void {
+    this.addEndpointArn(this.describeStatement, this.verifiedArns, endpoint.endpointArn);
+    this.addAlarms(endpoint.alarms, endpoint.alarmNames);
+    if (endpoint.topic) this.allowPublish(endpoint.topic);
+  }
+
+  /** Watches a canary's or shadow's alarms and steers its weights. */
+  public guardRollout(rollout: GuardedRollout): void {
+    const runtime = this.ensureRuntime();
+    this.addEndpointArn(this.describeStatement, this.verifiedArns, rollout.endpointArn);
+    this.addEndpointArn(this.endpointStatement, this.guardedArns, rollout.endpointArn);
+    this.addAlarms(rollout.alarms, rollout.alarmNames);
+    // Alarms this library created match the rule by prefix; alarms given by the user are listed by name.
+    const extraNames = rollout.alarmNames.filter((name) => !this.isOwnAlarmName(name));
+    if (extraNames.length > 0) {
+      runtime.alarmRule.addEventPattern({ detail: { alarmName: extraNames } });
+    }
+    if (rollout.topic) {
+      this.allowPublish(rollout.topic);
+      if (!runtime.alarmedTopics.has(rollout.topic)) {
+        runtime.alarmedTopics.add(rollout.topic);
+        runtime.deadLetterAlarm.addAlarmAction(new cw_actions.SnsAction(rollout.topic));
+      }
+    }
+    if (rollout.promotion) this.ensureSchedule();
+  }
+
+  private isOwnAlarmName(name: string): boolean {
+    return !Token.isUnresolved(name) && name.startsWith(this.alarmNamePrefix);
+  }
+
+  private allowPublish(topic: sns.ITopic): void {
+    if (this.topics.has(topic)) return;
+    this.topics.add(topic);
+    topic.grantPublish(this.role);
+  }
+
+  /** The custom resource that checks a deployment and registers its rollout, served by this function. */
+  public deploymentResource(scope: Construct, id: string, spec: DeploymentSpec): CustomResource {
+    const resource = new CustomResource(scope, id, {
+      serviceToken: this.function.functionArn,
+      resourceType: 'Custom::SageMakerRolloutDeployment',
+      properties: { Spec: Stack.of(scope).toJsonString(spec) },
+    });
+    // The check must run with its permissions in place.
+    resource.node.addDependency(this.role);
+    return resource;
+  }
+
+  /** The state table, once a canary or shadow exists. */
+  public get table(): dynamodb.ITable | undefined {
+    return this.runtime?.table;
+  }
+
+  private addEndpointArn(statement: iam.PolicyStatement, seen: Set<string>, arn: string): void {
+    if (seen.has(arn)) return;
+    if (seen.size === 0) this.role.addToPrincipalPolicy(statement);
+    seen.add(arn);
+    statement.addResources(arn);
+  }
+
+  private addAlarms(alarms: cloudwatch.IAlarm[], names: string[]): void {
+    if (this.alarmStatement.resources.length === 0) {
+      this.role.addToPrincipalPolicy(this.alarmStatement);
+      // Every alarm this library makes in the stack starts with the prefix: one resource covers them all.
+      this.alarmStatement.addResources(`arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${this.alarmNamePrefix}*`);
+    }
+    alarms.forEach((alarm, i) => {
+      if (!this.isOwnAlarmName(names[i]) && !this.alarmStatement.resources.includes(alarm.alarmArn)) {
+        this.alarmStatement.addResources(alarm.alarmArn);
+      }
+    });
+  }
+
+  private ensureRuntime(): NonNullable<RolloutController['runtime']> {
+    if (this.runtime) return this.runtime;
+
+    const table = new dynamodb.Table(this, 'State', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // The table holds the audit trail of every rollout decision: keep it when the stack goes.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    table.grantReadWriteData(this.role);
+    this.function.addEnvironment('TABLE_NAME', table.tableName);
+
+    // Events that could not be delivered or handled after every retry land here, and page someone.
+    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmName: `${this.alarmNamePrefix}controller-failed-events`,
+      alarmDescription: 'A rollback, promotion or announcement failed after every retry: read the dead-letter queue and act on the endpoint by hand (npx cdk-sagemaker-rollout status <endpoint>).',
+      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    (this.function.node.defaultChild as lambda.CfnFunction).deadLetterConfig = { targetArn: deadLetterQueue.queueArn };
+    deadLetterQueue.grantSendMessages(this.role);
+
+    const target = () => new targets.LambdaFunction(this.function, {
+      deadLetterQueue,
+      retryAttempts: 8,
+      maxEventAge: Duration.hours(2),
+    });
+    const alarmRule = new events.Rule(this, 'AlarmRule', {
+      description: 'cdk-sagemaker-rollout: a canary or shadow alarm went to ALARM',
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        detail: {
+          alarmName: events.Match.prefix(this.alarmNamePrefix),
+          state: { value: ['ALARM'] },
+        },
+      },
+      targets: [target()],
+    });
+    new events.Rule(this, 'EndpointRule', {
+      description: 'cdk-sagemaker-rollout: an endpoint is back in service (re-apply standing rollbacks and current steps)',
+      eventPattern: {
+        source: ['aws.sagemaker'],
+        detailType: ['SageMaker Endpoint State Change'],
+        detail: { EndpointStatus: ['IN_SERVICE'] },
+      },
+      targets: [target()],
+    });
+
+    // PutEvents only on the account's default bus.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'AnnounceOnDefaultBus',
+      actions: ['events:PutEvents'],
+      resources: [`arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
+    }));
+    // Reconciling needs the live config's variants; config names are generated by CloudFormation
+    // and change with every deployment, so they cannot be listed here. Read-only.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ReadEndpointConfigs',
+      actions: ['sagemaker:DescribeEndpointConfig'],
+      resources: [`arn:${Aws.PARTITION}:sagemaker:${Aws.REGION}:${Aws.ACCOUNT_ID}:endpoint-config/*`],
+    }));
+
+    this.runtime = { table, alarmRule, deadLetterQueue, deadLetterAlarm, alarmedTopics: new Set() };
+    return this.runtime;
+  }
+
+  private ensureSchedule(): void {
+    if (this.schedule) return;
+    this.schedule = new events.Rule(this, 'PromotionSchedule', {
+      description: 'cdk-sagemaker-rollout: advance canary promotions when their step is due',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.function, { retryAttempts: 0 })],
+    });
+    // The number of requests a candidate served during a step; GetMetricData has no resource-level permissions.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ReadInvocations',
+      actions: ['cloudwatch:GetMetricData'],
+      resources: ['*'],
+    }));
+  }
+}
+
+/**
+ * `<stack name>-rollout-`: every alarm this library creates in a stack starts with it, so one rule
+ * and one IAM resource cover them all (an event pattern is limited to 2048 characters). Long stack
+ * names are shortened with a hash to keep alarm names well under 255 characters.
+ */
+export function alarmNamePrefixOf(stack: Stack): string {
+  let name = Token.isUnresolved(stack.stackName) ? stack.node.id : stack.stackName;
+  if (name.length > 40) {
+    let hash = 0;
+    for (const ch of name) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+    name = `${name.slice(0, 31)}-${hash.toString(16).padStart(8, '0')}`;
+  }
+  return `${name}-rollout-`;
+}

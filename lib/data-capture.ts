@@ -1,0 +1,124 @@
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { CfnEndpointConfig } from 'aws-cdk-lib/aws-sagemaker';
+import { Construct } from 'constructs';
+import { validateWholeNumber } from './private/validation';
+
+/** Data capture: requests and answers of every variant written to S3 as JSON Lines. */
+export interface DataCaptureOptions {
+  /**
+   * Share of requests captured, in percent (0-100).
+   * @default 100
+   */
+  readonly samplingPercent?: number;
+  /** Capture the requests. @default true */
+  readonly captureInput?: boolean;
+  /** Capture the answers. @default true */
+  readonly captureOutput?: boolean;
+  /**
+   * Content types captured as JSON text (up to 10). Other content types are captured base64-encoded.
+   * @default ['application/json']
+   */
+  readonly jsonContentTypes?: string[];
+  /**
+   * Content types captured as CSV text (up to 10).
+   * @default ['text/csv']
+   */
+  readonly csvContentTypes?: string[];
+  /**
+   * Where captures go.
+   * @default - a bucket created for it: no public access, TLS only, encrypted, objects expire after
+   *   `expiration`, kept when the stack is deleted
+   */
+  readonly bucket?: s3.IBucket;
+  /**
+   * Key prefix in the bucket; SageMaker adds `<endpoint>/<variant>/yyyy/mm/dd/hh/`.
+   * @default 'data-capture'
+   */
+  readonly prefix?: string;
+  /**
+   * KMS key SageMaker encrypts captured objects with (and the created bucket's default key).
+   * @default - the bucket's encryption (SSE-S3 for the created bucket)
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * How long captured objects live in the created bucket.
+   * @default Duration.days(30)
+   */
+  readonly expiration?: Duration;
+}
+
+/** Data capture bound to an endpoint. */
+export interface BoundDataCapture {
+  readonly config: CfnEndpointConfig.DataCaptureConfigProperty;
+  readonly bucket: s3.IBucket;
+  readonly prefix: string;
+}
+
+/**
+ * Creates the capture bucket when none is given, renders `DataCaptureConfig` and grants every model
+ * role that SageMaker uses for the endpoint exactly what capture needs: put objects under the prefix
+ * (and use the key).
+ */
+export function bindDataCapture(scope: Construct, options: DataCaptureOptions, writers: iam.IRole[]): BoundDataCapture {
+  validateWholeNumber('dataCapture.samplingPercent', options.samplingPercent, 0, 100);
+  const captureInput = options.captureInput ?? true;
+  const captureOutput = options.captureOutput ?? true;
+  if (!captureInput && !captureOutput) {
+    throw new Error('dataCapture must capture the input, the output or both: captureInput and captureOutput are both false');
+  }
+  const jsonContentTypes = options.jsonContentTypes ?? ['application/json'];
+  const csvContentTypes = options.csvContentTypes ?? ['text/csv'];
+  for (const [prop, list] of [['jsonContentTypes', jsonContentTypes], ['csvContentTypes', csvContentTypes]] as const) {
+    if (list.length > 10) {
+      throw new Error(`dataCapture.${prop} must have at most 10 content types, got ${list.length}`);
+    }
+  }
+  const prefix = (options.prefix ?? 'data-capture').replace(/^\/+|\/+$/g, '');
+  if (!Token.isUnresolved(prefix) && (prefix === '' || prefix.length > 400)) {
+    throw new Error(`dataCapture.prefix must be 1-400 characters, got "${options.prefix}"`);
+  }
+  if (options.bucket && options.expiration) {
+    throw new Error('dataCapture.expiration applies to the bucket created for you: set the lifecycle on your own bucket instead, or leave out dataCapture.bucket');
+  }
+  const expirationDays = options.expiration?.toDays() ?? 30;
+  validateWholeNumber('dataCapture.expiration (days)', expirationDays, 1);
+
+  const bucket = options.bucket ?? new s3.Bucket(scope, 'CaptureBucket', {
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    encryption: options.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
+    encryptionKey: options.encryptionKey,
+    bucketKeyEnabled: options.encryptionKey ? true : undefined,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    lifecycleRules: [{ id: 'expire-captures', expiration: Duration.days(expirationDays), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+    // Captures are evidence of what the models answered: deleting the stack must not delete them.
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+
+  for (const role of writers) {
+    bucket.grantPut(role, `${prefix}/*`);
+    options.encryptionKey?.grantEncrypt(role);
+  }
+
+  return {
+    bucket,
+    prefix,
+    config: {
+      enableCapture: true,
+      initialSamplingPercentage: options.samplingPercent ?? 100,
+      destinationS3Uri: bucket.s3UrlForObject(prefix),
+      kmsKeyId: options.encryptionKey?.keyArn,
+      captureOptions: [
+        ...(captureInput ? [{ captureMode: 'Input' }] : []),
+        ...(captureOutput ? [{ captureMode: 'Output' }] : []),
+      ],
+      captureContentTypeHeader: {
+        jsonContentTypes: jsonContentTypes.length > 0 ? jsonContentTypes : undefined,
+        csvContentTypes: csvContentTypes.length > 0 ? csvContentTypes : undefined,
+      },
+    },
+  };
+}

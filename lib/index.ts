@@ -1,0 +1,15 @@
+export * from './instance-type';
+export * from './container-image';
+export * from './model-data';
+export * from './model';
+export * from './metrics';
+export * from './rollback-alarms';
+export * from './traffic-shift';
+export * from './canary-promotion';
+export * from './candidate';
+export * from './data-capture';
+export * from './endpoint-dashboard';
+export * from './model-endpoint';
+export * from './controller/rollout-controller';
+export type { DeploymentSpec, RolloutSpec, PromotionSpec } from './runtime/spec';
+export { ROLLOUT_EVENT_SOURCE, STATE_TABLE_TAG } from './runtime/spec';

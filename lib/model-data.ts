@@ -1,0 +1,142 @@
+import * as path from 'path';
+import { Annotations, Aws, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3_assets from 'aws-cdk-lib/aws-s3-assets';
+import { Construct } from 'constructs';
+
+/** What model data gives to the model that uses it. */
+export interface ModelDataConfig {
+  /** The S3 URL of the model artifact (`ModelDataUrl`). */
+  readonly uri: string;
+}
+
+/** How much of the bucket the model role may read. */
+export interface ModelDataAccessOptions {
+  /**
+   * The S3 key prefix the model role may read (without a leading slash), for example `recommender/`.
+   *
+   * @default - the folder that holds the artifact's folder when the key is at least three levels
+   *   deep (`recommender/` for `recommender/1.0/model.tar.gz`), else the artifact's own folder, else
+   *   the object itself. Versions kept side by side under one prefix so stay readable by the
+   *   fleets that still run them after an update or a rollback.
+   */
+  readonly readablePrefix?: string;
+}
+
+/**
+ * The model artifact (`model.tar.gz`) a model loads.
+ *
+ * Read access is granted on a key prefix rather than on one object: after an update the previous
+ * fleet may still run (kept for a bake, or brought back by a rollback) and must be able to read its
+ * own artifact when SageMaker scales or patches it.
+ */
+export abstract class ModelData {
+  /** A model artifact by S3 URL, `s3://bucket/key`. */
+  public static fromS3Url(url: string, options: ModelDataAccessOptions = {}): ModelData {
+    if (Token.isUnresolved(url)) return new UnparsedUrlData(url);
+    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(url);
+    if (!match) {
+      throw new Error(`modelData must be an S3 URL of the form s3://bucket/key, got "${url}"`);
+    }
+    return new S3ObjectData(match[1], match[2], options);
+  }
+
+  /** A model artifact in a bucket, by key. The model role may read it (and decrypt it when the bucket has a KMS key). */
+  public static fromBucket(bucket: s3.IBucket, key: string, options: ModelDataAccessOptions = {}): ModelData {
+    return new BucketData(bucket, key, options);
+  }
+
+  /**
+   * A local `.tar.gz` file, uploaded as a CDK asset at deploy time. SageMaker expects a gzipped
+   * tarball, so other files are refused.
+   */
+  public static fromAsset(filePath: string, options: s3_assets.AssetOptions = {}): ModelData {
+    if (!filePath.endsWith('.tar.gz')) {
+      throw new Error(`ModelData.fromAsset takes a gzipped tarball (SageMaker's model format): the path must end in .tar.gz, got "${filePath}"`);
+    }
+    return new AssetData(filePath, options);
+  }
+
+  /** Called by the model: returns the artifact URL and grants the model role read access. */
+  public abstract bind(scope: Construct, grantee: iam.IGrantable): ModelDataConfig;
+}
+
+/**
+ * The key prefix granted by default: see `ModelDataAccessOptions.readablePrefix`.
+ * Returns a prefix ending in "/", or the key itself when the artifact sits at the bucket's root.
+ */
+export function defaultReadablePrefix(key: string): string {
+  const folders = key.split('/').slice(0, -1);
+  if (folders.length >= 2) return folders.slice(0, -1).join('/') + '/';
+  if (folders.length === 1) return folders[0] + '/';
+  return key;
+}
+
+function readablePattern(key: string, options: ModelDataAccessOptions): string {
+  if (options.readablePrefix !== undefined) {
+    const prefix = options.readablePrefix.replace(/^\/+/, '');
+    if (!Token.isUnresolved(prefix) && !Token.isUnresolved(key) && !key.startsWith(prefix)) {
+      throw new Error(`readablePrefix must be a prefix of the model artifact's key "${key}", got "${options.readablePrefix}"`);
+    }
+    return `${prefix}*`;
+  }
+  if (Token.isUnresolved(key)) return key;
+  const prefix = defaultReadablePrefix(key);
+  return prefix.endsWith('/') ? `${prefix}*` : prefix;
+}
+
+class S3ObjectData extends ModelData {
+  constructor(private readonly bucketName: string, private readonly key: string, private readonly options: ModelDataAccessOptions) {
+    super();
+  }
+
+  public bind(_scope: Construct, grantee: iam.IGrantable): ModelDataConfig {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject'],
+      resourceArns: [`arn:${Aws.PARTITION}:s3:::${this.bucketName}/${readablePattern(this.key, this.options)}`],
+    });
+    return { uri: `s3://${this.bucketName}/${this.key}` };
+  }
+}
+
+/** An S3 URL only known at deploy time: nothing can be granted from it, so the role must be given. */
+class UnparsedUrlData extends ModelData {
+  constructor(private readonly url: string) {
+    super();
+  }
+
+  public bind(scope: Construct): ModelDataConfig {
+    Annotations.of(scope).addWarningV2('cdk-sagemaker-rollout:modelDataNotGranted',
+      'The model data URL is only known at deploy time, so no S3 read access was granted for it: give the model a role that can read it, or use ModelData.fromBucket.');
+    return { uri: this.url };
+  }
+}
+
+class BucketData extends ModelData {
+  constructor(private readonly bucket: s3.IBucket, private readonly key: string, private readonly options: ModelDataAccessOptions) {
+    super();
+  }
+
+  public bind(_scope: Construct, grantee: iam.IGrantable): ModelDataConfig {
+    this.bucket.grantRead(grantee, readablePattern(this.key, this.options));
+    return { uri: this.bucket.s3UrlForObject(this.key) };
+  }
+}
+
+class AssetData extends ModelData {
+  private asset?: s3_assets.Asset;
+
+  constructor(private readonly filePath: string, private readonly options: s3_assets.AssetOptions) {
+    super();
+  }
+
+  public bind(scope: Construct, grantee: iam.IGrantable): ModelDataConfig {
+    this.asset ??= new s3_assets.Asset(scope, 'ModelDataAsset', { ...this.options, path: path.resolve(this.filePath) });
+    // Every asset of the app lands in the same staging bucket under a content hash: granting the
+    // whole bucket keeps earlier artifacts (of fleets that still run) readable.
+    this.asset.bucket.grantRead(grantee);
+    return { uri: this.asset.s3ObjectUrl };
+  }
+}

@@ -1,0 +1,590 @@
+import { Annotations, Aws, CfnDeletionPolicy, Duration, IResource, Resource, Size, Stack, Tags, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { CfnEndpoint, CfnEndpointConfig } from 'aws-cdk-lib/aws-sagemaker';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { Candidate, canaryOptionsOf, shadowOptionsOf } from './candidate';
+import { PromotionSchedule } from './canary-promotion';
+import { RolloutController } from './controller/rollout-controller';
+import { bindDataCapture, DataCaptureOptions } from './data-capture';
+import { EndpointDashboard } from './endpoint-dashboard';
+import { InstanceType } from './instance-type';
+import * as metrics from './metrics';
+import { IModel } from './model';
+import { arnName, generatedEndpointName, MANAGED_BY_TAG } from './private/naming';
+import { durationInSeconds, validateSageMakerName, validateWholeNumber } from './private/validation';
+import { MAX_ROLLBACK_ALARMS, RollbackAlarms, RollbackAlarmSet } from './rollback-alarms';
+import { STATE_TABLE_TAG } from './runtime/spec';
+import { TrafficShift } from './traffic-shift';
+
+/** Serverless capacity of a variant, instead of instances. */
+export interface ServerlessOptions {
+  /** Memory per concurrent request: 1024, 2048, 3072, 4096, 5120 or 6144 MB. */
+  readonly memorySizeInMB: number;
+  /** Most concurrent requests (1-200). */
+  readonly maxConcurrency: number;
+  /**
+   * Concurrency kept warm (1-200, at most maxConcurrency).
+   * @default - none: every cold start pays the start-up time
+   */
+  readonly provisionedConcurrency?: number;
+}
+
+/** The production variant: the model that serves users today. */
+export interface ProductionVariantOptions {
+  /** The model. Change it to deploy a new model blue/green, as `trafficShift` says. */
+  readonly model: IModel;
+  /**
+   * The variant's name. Keep it stable: SageMaker's blue/green and rolling updates need the same
+   * variant names across updates.
+   * @default 'production'
+   */
+  readonly variantName?: string;
+  /**
+   * The instance type (not with `serverless`).
+   * @default InstanceType.ML_M5_LARGE
+   */
+  readonly instanceType?: InstanceType;
+  /**
+   * Number of instances (not with `serverless`). Two or more keep the endpoint up through an
+   * instance failure, and give canary and linear shifts something to split.
+   * @default 1
+   */
+  readonly instanceCount?: number;
+  /**
+   * Serverless capacity instead of instances. Serverless variants cannot have a candidate, data
+   * capture, or rolling updates.
+   * @default - instances
+   */
+  readonly serverless?: ServerlessOptions;
+  /**
+   * Size of the ML storage volume of each instance (1-512 GiB).
+   * @default - SageMaker's default for the instance type
+   */
+  readonly volumeSize?: Size;
+  /**
+   * Time allowed to download the model artifact (60-3600 s).
+   * @default - SageMaker's default
+   */
+  readonly modelDataDownloadTimeout?: Duration;
+  /**
+   * Time allowed for the container to pass its health check (60-3600 s).
+   * @default - SageMaker's default
+   */
+  readonly containerStartupHealthCheckTimeout?: Duration;
+}
+
+/** Properties of a `ModelEndpoint`. */
+export interface ModelEndpointProps {
+  /**
+   * The endpoint's name. It never changes when models, candidates or the traffic shift change.
+   * @default - a stable lower-case name generated from the construct path
+   */
+  readonly endpointName?: string;
+  /** The production variant. */
+  readonly production: ProductionVariantOptions;
+  /**
+   * A new model beside production: `Candidate.canary(...)` or `Candidate.shadow(...)`.
+   * @default - none
+   */
+  readonly candidate?: Candidate;
+  /**
+   * How SageMaker applies a change of the endpoint configuration.
+   * @default TrafficShift.ALL_AT_ONCE (all traffic at once, then a 10-minute bake)
+   */
+  readonly trafficShift?: TrafficShift;
+  /**
+   * Alarms that roll a deployment back: a canary's alarms watch the candidate (at any time, through
+   * the stack's controller); otherwise they watch the new production fleet while SageMaker bakes it.
+   * @default RollbackAlarms.recommended()
+   */
+  readonly rollbackAlarms?: RollbackAlarms;
+  /**
+   * Capture requests and answers to S3.
+   * @default - on for a shadow candidate (100 % sampling, a bucket created for it), off otherwise
+   */
+  readonly dataCapture?: DataCaptureOptions;
+  /**
+   * Where rollbacks, promotions, shadow alarms and failed deployments are announced (besides the
+   * EventBridge events the library always puts).
+   * @default - EventBridge only
+   */
+  readonly notificationTopic?: sns.ITopic;
+  /**
+   * KMS key that encrypts the ML storage volumes of the endpoint's instances.
+   * @default - SageMaker's default encryption
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * A CloudWatch dashboard with production beside the candidate.
+   * @default true
+   */
+  readonly dashboard?: boolean;
+  /**
+   * Check after each deployment that the endpoint runs the configuration just deployed, and fail
+   * the deployment when SageMaker rolled it back on its own. Turning it off lets CloudFormation
+   * report success for a rolled-back deployment.
+   * @default true
+   */
+  readonly verifyDeployment?: boolean;
+  /**
+   * Keep endpoint configs that a deployment replaces. They cost nothing, and an endpoint that
+   * SageMaker rolled back on its own still runs on the previous one: deleting it breaks scaling and
+   * patching of that fleet. `npx cdk-sagemaker-rollout cleanup` lists kept configs nothing uses.
+   * @default true
+   */
+  readonly retainReplacedConfigs?: boolean;
+}
+
+/** A SageMaker real-time endpoint, created here or imported. */
+export interface IModelEndpoint extends IResource {
+  /** The endpoint's name. @attribute */
+  readonly endpointName: string;
+  /** The endpoint's ARN. @attribute */
+  readonly endpointArn: string;
+  /** A metric of this endpoint's variant, `AWS/SageMaker` namespace. */
+  metric(metricName: string, variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Requests served by a variant (Sum per minute). */
+  metricInvocations(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Requests of a variant answered with a 5xx (Sum). */
+  metricInvocation5XXErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Requests of a variant answered with a 4xx (Sum). */
+  metricInvocation4XXErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Requests of a variant the model failed (Sum). */
+  metricModelErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Model latency of a variant, in microseconds (p99 unless told otherwise). */
+  metricModelLatency(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** SageMaker's overhead latency of a variant, in microseconds (p99 unless told otherwise). */
+  metricOverheadLatency(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Share of a variant's requests that failed, in percent. */
+  metricErrorRate(variantName: string, options?: metrics.ErrorRateOptions): cloudwatch.MathExpression;
+}
+
+abstract class EndpointBase extends Resource implements IModelEndpoint {
+  public abstract readonly endpointName: string;
+  public abstract readonly endpointArn: string;
+
+  public metric(metricName: string, variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metrics.variantMetric({ endpointName: this.endpointName, variantName }, metricName, props);
+  }
+  public metricInvocations(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metrics.invocations({ endpointName: this.endpointName, variantName }, props);
+  }
+  public metricInvocation5XXErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metrics.invocation5xxErrors({ endpointName: this.endpointName, variantName }, props);
+  }
+  public metricInvocation4XXErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metrics.invocation4xxErrors({ endpointName: this.endpointName, variantName }, props);
+  }
+  public metricModelErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metrics.modelErrors({ endpointName: this.endpointName, variantName }, props);
+  }
+  public metricModelLatency(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metrics.modelLatency({ endpointName: this.endpointName, variantName }, props);
+  }
+  public metricOverheadLatency(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metrics.overheadLatency({ endpointName: this.endpointName, variantName }, props);
+  }
+  public metricErrorRate(variantName: string, options?: metrics.ErrorRateOptions): cloudwatch.MathExpression {
+    return metrics.errorRatePercent({ endpointName: this.endpointName, variantName }, options);
+  }
+}
+
+/** A variant after defaults, ready to render. */
+interface ResolvedVariant {
+  readonly role: 'production' | 'candidate' | 'shadow';
+  readonly variantName: string;
+  readonly model: IModel;
+  readonly instanceType?: InstanceType;
+  readonly instanceCount?: number;
+  readonly serverless?: ServerlessOptions;
+  readonly weight: number;
+  readonly volumeSizeInGb?: number;
+  readonly modelDataDownloadTimeoutInSeconds?: number;
+  readonly containerStartupHealthCheckTimeoutInSeconds?: number;
+}
+
+/**
+ * A SageMaker real-time endpoint with a production model and, optionally, a candidate (canary or
+ * shadow), updated in place through SageMaker's deployment guardrails and guarded by rollback alarms.
+ *
+ * The endpoint keeps its name and logical ID whatever changes; its endpoint config and models are
+ * replaced (and kept) on every change.
+ */
+export class ModelEndpoint extends EndpointBase {
+  /** Imports an existing endpoint by name, for its metrics and ARN. */
+  public static fromEndpointName(scope: Construct, id: string, endpointName: string): IModelEndpoint {
+    validateSageMakerName('endpointName', endpointName);
+    class Import extends EndpointBase {
+      public readonly endpointName = endpointName;
+      public readonly endpointArn = Stack.of(scope).formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: arnName(endpointName) });
+    }
+    return new Import(scope, id);
+  }
+
+  public readonly endpointName: string;
+  public readonly endpointArn: string;
+  /** The production variant's name. */
+  public readonly productionVariantName: string;
+  /** The candidate's variant name, when there is a candidate. */
+  public readonly candidateVariantName?: string;
+  /** Every alarm that can trigger a rollback (listed in `AutoRollbackConfiguration`). */
+  public readonly rollbackAlarms: cloudwatch.IAlarm[];
+  /** The names of `rollbackAlarms`, as strings known at synthesis for the alarms this library creates. */
+  public readonly rollbackAlarmNames: string[];
+  /** A shadow candidate's alarms: they notify and never change traffic. Empty without a shadow. */
+  public readonly shadowAlarms: cloudwatch.IAlarm[];
+  /** The capture bucket, when data capture is on. */
+  public readonly dataCaptureBucket?: s3.IBucket;
+  /** The dashboard, unless turned off. */
+  public readonly dashboard?: cloudwatch.Dashboard;
+  /** The endpoint config CloudFormation replaces on every change. */
+  public readonly endpointConfig: CfnEndpointConfig;
+  /** The endpoint's CloudFormation resource. */
+  public readonly resource: CfnEndpoint;
+
+  constructor(scope: Construct, id: string, props: ModelEndpointProps) {
+    super(scope, id);
+    validateSageMakerName('endpointName', props.endpointName);
+    this.endpointName = props.endpointName ?? generatedEndpointName(this);
+    this.endpointArn = Stack.of(this).formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: arnName(this.endpointName) });
+
+    const [production, candidate] = resolveVariants(props);
+    const variants = candidate ? [production, candidate] : [production];
+    validateVariants(variants);
+    this.productionVariantName = production.variantName;
+    this.candidateVariantName = candidate?.variantName;
+
+    const controller = RolloutController.of(this);
+    const config = this.createEndpointConfig(props, variants);
+    this.endpointConfig = config;
+
+    // Which alarms roll back, and which fleet they watch (README, "Rollback alarms").
+    const rollbackTarget = candidate?.role === 'candidate'
+      ? { variantName: candidate.variantName, description: `the canary (variant ${candidate.variantName}) of endpoint ${this.endpointName}` }
+      // Blue/green: the new fleet only (EndpointConfigName dimension), so errors of the old fleet
+      // cannot abort a good deployment.
+      : { variantName: production.variantName, endpointConfigName: config.attrEndpointConfigName, description: `the new production fleet of endpoint ${this.endpointName}` };
+    const rollback = (props.rollbackAlarms ?? RollbackAlarms.recommended())._bind(new Construct(this, 'RollbackAlarms'), {
+      endpointName: this.endpointName,
+      alarmNamePrefix: controller.alarmNamePrefix,
+      ...rollbackTarget,
+    });
+    this.rollbackAlarms = rollback.alarms;
+    this.rollbackAlarmNames = rollback.names;
+    if (this.rollbackAlarms.length > MAX_ROLLBACK_ALARMS) {
+      throw new Error(`rollbackAlarms must be at most ${MAX_ROLLBACK_ALARMS} alarms (SageMaker's AutoRollbackConfiguration limit), got ${this.rollbackAlarms.length}`);
+    }
+    const shadow = candidate?.role === 'shadow' ? this.bindShadowAlarms(props.candidate!, candidate, controller.alarmNamePrefix) : undefined;
+    this.shadowAlarms = shadow?.alarms ?? [];
+
+    const deploymentConfig = this.renderDeploymentConfig(props, variants, rollback);
+    this.resource = new CfnEndpoint(this, 'Resource', {
+      endpointName: this.endpointName,
+      endpointConfigName: config.attrEndpointConfigName,
+      deploymentConfig,
+      tags: [MANAGED_BY_TAG],
+    });
+    // AutoRollbackConfiguration names the alarms, so they must exist (and be updated) first.
+    for (const alarm of this.rollbackAlarms) this.resource.node.addDependency(alarm);
+
+    this.grantAlarmReads(variants.map((v) => v.model), controller.alarmNamePrefix);
+    this.warnAboutGuardrails(props, variants);
+
+    if (!candidate && props.notificationTopic) {
+      // Blue/green has no controller watching the alarms: they tell the topic themselves.
+      for (const alarm of this.rollbackAlarms) {
+        if (alarm instanceof cloudwatch.Alarm) alarm.addAlarmAction(new cw_actions.SnsAction(props.notificationTopic));
+      }
+    }
+
+    const capture = props.dataCapture ?? (candidate?.role === 'shadow' ? {} : undefined);
+    if (capture) {
+      if (variants.some((v) => v.serverless)) {
+        throw new Error('dataCapture is not available for serverless variants: remove dataCapture or use instances');
+      }
+      const writers = variants.map((v) => v.model.role).filter((r): r is iam.IRole => r !== undefined);
+      const bound = bindDataCapture(this, capture, writers);
+      config.dataCaptureConfig = bound.config;
+      this.dataCaptureBucket = bound.bucket;
+    }
+
+    this.registerWithController(props, controller, config, candidate, rollback, shadow);
+
+    if (props.dashboard ?? true) {
+      this.dashboard = new EndpointDashboard(this, 'Dashboard', {
+        endpointName: this.endpointName,
+        productionVariantName: production.variantName,
+        candidateVariantName: candidate?.variantName,
+        candidateKind: candidate?.role,
+        alarms: [...this.rollbackAlarms, ...this.shadowAlarms],
+      }).dashboard;
+    }
+  }
+
+  private createEndpointConfig(props: ModelEndpointProps, variants: ResolvedVariant[]): CfnEndpointConfig {
+    const render = (v: ResolvedVariant): CfnEndpointConfig.ProductionVariantProperty => ({
+      variantName: v.variantName,
+      modelName: v.model.modelName,
+      initialVariantWeight: v.weight,
+      instanceType: v.serverless ? undefined : v.instanceType?.toString(),
+      initialInstanceCount: v.serverless ? undefined : v.instanceCount,
+      serverlessConfig: v.serverless ? {
+        memorySizeInMb: v.serverless.memorySizeInMB,
+        maxConcurrency: v.serverless.maxConcurrency,
+        provisionedConcurrency: v.serverless.provisionedConcurrency,
+      } : undefined,
+      volumeSizeInGb: v.volumeSizeInGb,
+      modelDataDownloadTimeoutInSeconds: v.modelDataDownloadTimeoutInSeconds,
+      containerStartupHealthCheckTimeoutInSeconds: v.containerStartupHealthCheckTimeoutInSeconds,
+    });
+    const config = new CfnEndpointConfig(this, 'Config', {
+      // No name: every change replaces the config, and CloudFormation cannot replace a named resource.
+      productionVariants: variants.filter((v) => v.role !== 'shadow').map(render),
+      shadowProductionVariants: variants.some((v) => v.role === 'shadow') ? variants.filter((v) => v.role === 'shadow').map(render) : undefined,
+      kmsKeyId: props.encryptionKey?.keyArn,
+      tags: [MANAGED_BY_TAG],
+    });
+    if (props.retainReplacedConfigs ?? true) {
+      // A replaced config may still be what the endpoint runs (SageMaker rolled back on its own):
+      // keep it. The config of a deleted endpoint goes with it.
+      config.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.RETAIN;
+      config.cfnOptions.deletionPolicy = CfnDeletionPolicy.DELETE;
+    }
+    // Instances read the model, and SageMaker needs the key, before the config can serve.
+    for (const v of variants) config.node.addDependency(v.model);
+    if (props.encryptionKey) {
+      for (const v of variants) if (v.model.role) props.encryptionKey.grantEncryptDecrypt(v.model.role);
+    }
+    return config;
+  }
+
+  private bindShadowAlarms(candidate: Candidate, shadow: ResolvedVariant, alarmNamePrefix: string): RollbackAlarmSet {
+    const alarms = shadowOptionsOf(candidate)!.alarms ?? RollbackAlarms.recommended();
+    return alarms._bind(new Construct(this, 'ShadowAlarms'), {
+      endpointName: this.endpointName,
+      variantName: shadow.variantName,
+      alarmNamePrefix,
+      description: `the shadow (variant ${shadow.variantName}) of endpoint ${this.endpointName}; shadow alarms only notify`,
+    });
+  }
+
+  private renderDeploymentConfig(props: ModelEndpointProps, variants: ResolvedVariant[], rollback: RollbackAlarmSet): CfnEndpoint.DeploymentConfigProperty {
+    const shift = props.trafficShift ?? TrafficShift.ALL_AT_ONCE;
+    const instanceCounts: Record<string, number> = {};
+    for (const v of variants) {
+      if (!v.serverless && v.instanceCount !== undefined && !Token.isUnresolved(v.instanceCount)) instanceCounts[v.variantName] = v.instanceCount;
+    }
+    const rendered = shift._render({
+      instanceCounts,
+      productionVariantCount: variants.filter((v) => v.role !== 'shadow').length,
+      serverless: variants.some((v) => v.serverless),
+      alarmDetectionSeconds: rollback.detectionSeconds,
+    });
+    for (const warning of rendered.warnings) {
+      Annotations.of(this).addWarningV2('cdk-sagemaker-rollout:trafficShiftIgnored', warning);
+    }
+    return {
+      blueGreenUpdatePolicy: rendered.blueGreenUpdatePolicy,
+      rollingUpdatePolicy: rendered.rollingUpdatePolicy,
+      autoRollbackConfiguration: rollback.alarms.length > 0
+        ? { alarms: rollback.names.map((alarmName) => ({ alarmName })) }
+        : undefined,
+    };
+  }
+
+  /**
+   * SageMaker reads the rollback alarms while it bakes. The docs name the model execution role as
+   * the principal that needs `cloudwatch:DescribeAlarms` (UNCONFIRMED for CloudFormation-driven
+   * updates, SAGEMAKER-FACTS.md section 4): every model role of the endpoint gets it.
+   *
+   * The library's alarms are granted by their name prefix, not by ARN: an alarm's ARN would make the
+   * role's policy wait for the alarm, the alarm waits for the endpoint config (it watches the new
+   * fleet), and the config for the model and its role: a cycle.
+   */
+  private grantAlarmReads(models: IModel[], alarmNamePrefix: string): void {
+    if (this.rollbackAlarms.length === 0) return;
+    const arns = new Set<string>();
+    this.rollbackAlarms.forEach((alarm, i) => {
+      const name = this.rollbackAlarmNames[i];
+      const ours = !Token.isUnresolved(name) && name.startsWith(alarmNamePrefix);
+      arns.add(ours ? alarmArnPattern(alarmNamePrefix) : alarm.alarmArn);
+    });
+    const roles = [...new Set(models.map((m) => m.role).filter((r): r is iam.IRole => r !== undefined))];
+    for (const role of roles) {
+      iam.Grant.addToPrincipal({ grantee: role, actions: ['cloudwatch:DescribeAlarms'], resourceArns: [...arns] });
+    }
+    if (models.some((m) => m.role === undefined)) {
+      Annotations.of(this).addWarningV2('cdk-sagemaker-rollout:importedModelRole',
+        'An imported model has no role here: give its execution role cloudwatch:DescribeAlarms on the rollback alarms, or SageMaker may not be able to watch them.');
+    }
+  }
+
+  /** Warnings where SageMaker accepts a setting but handles it badly (SAGEMAKER-FACTS.md sections 3 and 11). */
+  private warnAboutGuardrails(props: ModelEndpointProps, variants: ResolvedVariant[]): void {
+    const inf1 = variants.filter((v) => v.instanceType?.isInferentia1);
+    if (inf1.length > 0) {
+      Annotations.of(this).addWarningV2('cdk-sagemaker-rollout:guardrailsUnsupported',
+        `Variant(s) ${inf1.map((v) => v.variantName).join(', ')} run on Inf1 instances, which deployment guardrails do not support: SageMaker silently updates all at once, without a bake, so the rollback alarms are never watched during updates.`);
+    }
+    if (variants.some((v) => v.model.awsMarketplace)) {
+      Annotations.of(this).addWarningV2('cdk-sagemaker-rollout:guardrailsUnsupported',
+        'A model uses an AWS Marketplace container, which deployment guardrails do not support: SageMaker silently updates all at once, without a bake.');
+    }
+    const custom = [
+      props.production.variantName !== undefined ? `production.variantName "${props.production.variantName}"` : undefined,
+      props.candidate?.options.variantName !== undefined ? `candidate.variantName "${props.candidate.options.variantName}"` : undefined,
+    ].filter((x): x is string => x !== undefined);
+    if (custom.length > 0) {
+      Annotations.of(this).addWarningV2('cdk-sagemaker-rollout:variantNames',
+        `Keep ${custom.join(' and ')} the same from one deployment to the next: blue/green and rolling updates need the same variant names on both sides, and renaming a variant defeats the guardrails.`);
+    }
+    if (props.candidate) {
+      Annotations.of(this).addWarningV2('cdk-sagemaker-rollout:variantSetChange',
+        'Adding or removing a candidate changes the set of variants, which SageMaker\'s deployment guardrails may not guard (undocumented): that deployment relies on the post-deploy check and, for a canary, on the stack\'s rollout controller.');
+    }
+  }
+
+  private registerWithController(props: ModelEndpointProps, controller: RolloutController, config: CfnEndpointConfig,
+    candidate: ResolvedVariant | undefined, rollback: RollbackAlarmSet, shadow: RollbackAlarmSet | undefined): void {
+    const verify = props.verifyDeployment ?? true;
+    if (!verify && !candidate) return;
+
+    let rollout;
+    if (candidate) {
+      const canary = canaryOptionsOf(props.candidate!);
+      const promotion: PromotionSchedule | undefined = canary?.promotion?._schedule(canary.trafficPercent, rollback.detectionSeconds);
+      const alarms = candidate.role === 'candidate' ? rollback : shadow!;
+      controller.guardRollout({
+        endpointName: this.endpointName, endpointArn: this.endpointArn, alarms: alarms.alarms, alarmNames: alarms.names,
+        topic: props.notificationTopic, promotion: promotion !== undefined,
+      });
+      rollout = {
+        kind: candidate.role === 'candidate' ? 'canary' as const : 'shadow' as const,
+        productionVariant: this.productionVariantName,
+        candidateVariant: candidate.variantName,
+        candidateModelName: candidate.model.modelName,
+        candidateModelPath: candidate.model.node.path,
+        initialPercent: canary ? canary.trafficPercent : (shadowOptionsOf(props.candidate!)!.samplingPercent ?? 100),
+        promotion,
+        alarmNames: alarms.names,
+        topicArn: props.notificationTopic?.topicArn,
+      };
+      Tags.of(this.resource).add(STATE_TABLE_TAG, controller.table!.tableName);
+    }
+    if (verify) controller.verifyEndpoint({ endpointArn: this.endpointArn, alarms: rollback.alarms, alarmNames: rollback.names, topic: props.notificationTopic });
+
+    const deployment = controller.deploymentResource(this, 'Deployment', {
+      endpointName: this.endpointName,
+      endpointConfigName: config.attrEndpointConfigName,
+      verify,
+      rollbackAlarmNames: rollback.names,
+      rollout,
+      topicArn: props.notificationTopic?.topicArn,
+    });
+    // Runs once CloudFormation has finished updating the endpoint, before the cleanup phase deletes anything.
+    deployment.node.addDependency(this.resource);
+  }
+}
+
+/** Every alarm whose name starts with the prefix. */
+function alarmArnPattern(alarmNamePrefix: string): string {
+  return `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${alarmNamePrefix}*`;
+}
+
+/**
+ * The variants with their defaults, checks and weights. Canary weights are percentages, so the
+ * candidate's share of the total is exactly trafficPercent; a shadow setup has production at 1.0
+ * and the shadow at samplingPercent / 100 (SAGEMAKER-FACTS.md section 11).
+ */
+function resolveVariants(props: ModelEndpointProps): [ResolvedVariant, ResolvedVariant | undefined] {
+  const p = props.production;
+  const variantName = p.variantName ?? 'production';
+  validateSageMakerName('production.variantName', variantName);
+  if (p.serverless && (p.instanceType || p.instanceCount !== undefined)) {
+    throw new Error('production takes either serverless or instanceType/instanceCount, got both');
+  }
+  if (p.serverless) validateServerless('production.serverless', p.serverless);
+  validateWholeNumber('production.instanceCount', p.instanceCount, 1);
+  const production = {
+    variantName,
+    model: p.model,
+    instanceType: p.serverless ? undefined : (p.instanceType ?? InstanceType.ML_M5_LARGE),
+    instanceCount: p.serverless ? undefined : (p.instanceCount ?? 1),
+    serverless: p.serverless,
+    ...volumeAndTimeouts('production', p),
+  };
+  const candidate = props.candidate;
+  if (!candidate) return [{ ...production, role: 'production', weight: 1 }, undefined];
+
+  validateSageMakerName('candidate.variantName', candidate.variantName);
+  if (p.serverless) {
+    throw new Error(`a ${candidate.kind} candidate needs an instance-based production variant: serverless endpoints support neither multiple production variants nor shadow variants`);
+  }
+  const o = candidate.options;
+  // Defaults from production: a candidate promoted to 100 % carries all of production's traffic.
+  const base = {
+    variantName: candidate.variantName,
+    model: candidate.model,
+    instanceType: o.instanceType ?? production.instanceType,
+    instanceCount: o.instanceCount ?? production.instanceCount,
+  };
+  const canary = canaryOptionsOf(candidate);
+  if (canary) {
+    return [
+      { ...production, role: 'production', weight: 100 - canary.trafficPercent },
+      { ...base, role: 'candidate', weight: canary.trafficPercent },
+    ];
+  }
+  return [
+    { ...production, role: 'production', weight: 1 },
+    { ...base, role: 'shadow', weight: (shadowOptionsOf(candidate)!.samplingPercent ?? 100) / 100 },
+  ];
+}
+
+function volumeAndTimeouts(prefix: string, p: ProductionVariantOptions) {
+  let volumeSizeInGb: number | undefined;
+  if (p.volumeSize !== undefined) {
+    volumeSizeInGb = p.volumeSize.toGibibytes();
+    validateWholeNumber(`${prefix}.volumeSize (GiB)`, volumeSizeInGb, 1, 512);
+    if (p.serverless) throw new Error(`${prefix}.volumeSize is not available for serverless variants`);
+  }
+  return {
+    volumeSizeInGb,
+    modelDataDownloadTimeoutInSeconds: durationInSeconds(`${prefix}.modelDataDownloadTimeout`, p.modelDataDownloadTimeout, 60, 3600),
+    containerStartupHealthCheckTimeoutInSeconds: durationInSeconds(`${prefix}.containerStartupHealthCheckTimeout`, p.containerStartupHealthCheckTimeout, 60, 3600),
+  };
+}
+
+function validateServerless(prop: string, s: ServerlessOptions): void {
+  if (!Token.isUnresolved(s.memorySizeInMB) && ![1024, 2048, 3072, 4096, 5120, 6144].includes(s.memorySizeInMB)) {
+    throw new Error(`${prop}.memorySizeInMB must be one of 1024, 2048, 3072, 4096, 5120 or 6144, got ${s.memorySizeInMB}`);
+  }
+  validateWholeNumber(`${prop}.maxConcurrency`, s.maxConcurrency, 1, 200);
+  validateWholeNumber(`${prop}.provisionedConcurrency`, s.provisionedConcurrency, 1, 200);
+  if (s.provisionedConcurrency !== undefined && !Token.isUnresolved(s.provisionedConcurrency) && !Token.isUnresolved(s.maxConcurrency)
+    && s.provisionedConcurrency > s.maxConcurrency) {
+    throw new Error(`${prop}.provisionedConcurrency must be at most maxConcurrency (${s.maxConcurrency}), got ${s.provisionedConcurrency}`);
+  }
+}
+
+/** At most 10 variants, and no two with the same name (SAGEMAKER-FACTS.md 2.2, 2.3). */
+function validateVariants(variants: ResolvedVariant[]): void {
+  if (variants.length > 10) {
+    throw new Error(`an endpoint config takes at most 10 variants, got ${variants.length}`);
+  }
+  const seen = new Set<string>();
+  for (const v of variants) {
+    if (Token.isUnresolved(v.variantName)) continue;
+    // SageMaker compares variant names case-insensitively in ARNs; treat "Production" and "production" as the same.
+    const key = v.variantName.toLowerCase();
+    if (seen.has(key)) {
+      throw new Error(`variant names must differ, got "${v.variantName}" twice: give the candidate another variantName`);
+    }
+    seen.add(key);
+  }
+}

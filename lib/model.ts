@@ -1,0 +1,214 @@
+import { Aws, IResource, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { CfnModel } from 'aws-cdk-lib/aws-sagemaker';
+import { Construct } from 'constructs';
+import { ContainerImage } from './container-image';
+import { ModelData } from './model-data';
+import { MANAGED_BY_TAG } from './private/naming';
+
+/** A SageMaker model, created here or imported. */
+export interface IModel extends IResource {
+  /** The model's name. @attribute */
+  readonly modelName: string;
+  /** The model's ARN. @attribute */
+  readonly modelArn: string;
+  /**
+   * The execution role SageMaker uses for this model's containers; undefined for imported models.
+   * Endpoints grant it `cloudwatch:DescribeAlarms` on their rollback alarms.
+   */
+  readonly role?: iam.IRole;
+  /**
+   * Whether the container comes from an AWS Marketplace listing. Deployment guardrails do not
+   * support those: endpoints warn at synth time.
+   */
+  readonly awsMarketplace?: boolean;
+}
+
+/** Properties of a `Model`. */
+export interface ModelProps {
+  /** The inference container image. */
+  readonly image: ContainerImage;
+  /**
+   * The model artifact the container loads.
+   * @default - none: the container carries its model
+   */
+  readonly modelData?: ModelData;
+  /**
+   * Environment variables of the container.
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * The execution role. The permissions this model needs (pull its image, read its artifact) are
+   * added to it when it is mutable.
+   * @default - one role shared by every model of the stack that gives none, holding exactly the
+   *   permissions those models need
+   */
+  readonly role?: iam.IRole;
+  /**
+   * Run the container in this VPC.
+   * @default - SageMaker's managed network
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * Subnets of `vpc` for the container.
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Security groups of the container, with `vpc`.
+   * @default - a new security group that allows all outbound traffic and no inbound traffic
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
+   * Cut the container off from the network: it cannot make outbound calls at all (SageMaker still
+   * downloads its image and artifact). Safer, but some containers need the network.
+   * @default false
+   */
+  readonly networkIsolation?: boolean;
+  /**
+   * Set when the container image comes from an AWS Marketplace listing: SageMaker's deployment
+   * guardrails do not support those and silently update all at once, so endpoints warn.
+   * @default false
+   */
+  readonly awsMarketplace?: boolean;
+  /**
+   * What happens to the model when CloudFormation replaces it (a change of image, data or
+   * environment) or when it is removed from the stack.
+   *
+   * Models cost nothing. They are kept by default because an endpoint that SageMaker rolled back
+   * on its own still runs on the previous model, and deleting it breaks scaling and patching of
+   * that fleet. `npx cdk-sagemaker-rollout cleanup` lists kept models that nothing uses.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A SageMaker model: a container image, an optional artifact, an environment and a role.
+ *
+ * It never has a fixed name: CloudFormation replaces a model on every change of its container,
+ * and cannot replace a resource with a custom name.
+ */
+export class Model extends Resource implements IModel {
+  /** Imports an existing model by name. It has no role here, so endpoints cannot grant it anything. */
+  public static fromModelName(scope: Construct, id: string, modelName: string): IModel {
+    class Import extends Resource implements IModel {
+      public readonly modelName = modelName;
+      public readonly modelArn = Stack.of(scope).formatArn({
+        service: 'sagemaker',
+        resource: 'model',
+        // SageMaker writes names in lower case inside ARNs (SAGEMAKER-FACTS.md section 9).
+        resourceName: Token.isUnresolved(modelName) ? modelName : modelName.toLowerCase(),
+      });
+      public readonly role = undefined;
+    }
+    return new Import(scope, id);
+  }
+
+  public readonly modelName: string;
+  public readonly modelArn: string;
+  public readonly role: iam.IRole;
+  public readonly awsMarketplace: boolean;
+  /** The CloudFormation resource. */
+  public readonly resource: CfnModel;
+
+  constructor(scope: Construct, id: string, props: ModelProps) {
+    super(scope, id);
+    this.role = props.role ?? sharedModelRole(this);
+    this.awsMarketplace = props.awsMarketplace ?? false;
+    const grantee: iam.IGrantable = this.role;
+
+    const image = props.image.bind(this, grantee);
+    const data = props.modelData?.bind(this, grantee);
+    const vpcConfig = props.vpc ? this.renderVpcConfig(props) : undefined;
+    validateEnvironment(props.environment);
+
+    this.resource = new CfnModel(this, 'Resource', {
+      executionRoleArn: this.role.roleArn,
+      primaryContainer: {
+        image: image.imageUri,
+        modelDataUrl: data?.uri,
+        environment: props.environment,
+      },
+      vpcConfig,
+      enableNetworkIsolation: props.networkIsolation,
+      tags: [MANAGED_BY_TAG],
+    });
+    this.resource.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
+    // SageMaker checks the role when it creates the model and when instances start: its policy must exist first.
+    this.resource.node.addDependency(this.role);
+
+    this.modelName = this.resource.attrModelName;
+    this.modelArn = this.resource.ref;
+  }
+
+  private renderVpcConfig(props: ModelProps): CfnModel.VpcConfigProperty {
+    const vpc = props.vpc!;
+    const securityGroups = props.securityGroups ?? [
+      new ec2.SecurityGroup(this, 'SecurityGroup', { vpc, description: 'SageMaker model containers', allowAllOutbound: true }),
+    ];
+    iam.Grant.addToPrincipal({
+      grantee: this.role,
+      // Listed by SageMaker for models in a VPC; EC2 gives these no resource-level permissions.
+      actions: [
+        'ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface',
+        'ec2:DeleteNetworkInterfacePermission', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs',
+        'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups',
+      ],
+      resourceArns: ['*'],
+    });
+    return {
+      subnets: vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
+      securityGroupIds: securityGroups.map((sg) => sg.securityGroupId),
+    };
+  }
+}
+
+/** Container environment limits of CreateModel: at most 100 entries, keys up to 1024 and values up to 1024 characters. */
+function validateEnvironment(environment: Record<string, string> | undefined): void {
+  if (!environment) return;
+  const entries = Object.entries(environment);
+  if (entries.length > 100) {
+    throw new Error(`environment must have at most 100 variables, got ${entries.length}`);
+  }
+  for (const [key, value] of entries) {
+    if (!Token.isUnresolved(key) && !/^[a-zA-Z_][a-zA-Z0-9_]{0,1023}$/.test(key)) {
+      throw new Error(`environment variable names must be 1-1024 letters, digits or '_' and not start with a digit, got "${key}"`);
+    }
+    if (!Token.isUnresolved(value) && value.length > 1024) {
+      throw new Error(`environment variable ${key} must be at most 1024 characters, got ${value.length}`);
+    }
+  }
+}
+
+const SHARED_ROLE_ID = 'SageMakerModelExecutionRole';
+
+/**
+ * The role shared by the stack's models that give none: one role instead of one per model keeps
+ * the stack's resource count low. Each model adds only the grants it needs (its ECR repository,
+ * its artifact's prefix), so the role holds exactly the union of what those models use.
+ */
+function sharedModelRole(model: Construct): iam.IRole {
+  const stack = Stack.of(model);
+  const existing = stack.node.tryFindChild(SHARED_ROLE_ID) as iam.Role | undefined;
+  if (existing) return existing;
+  const role = new iam.Role(stack, SHARED_ROLE_ID, {
+    assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+    description: 'Execution role of the SageMaker models of this stack (cdk-sagemaker-rollout)',
+  });
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'ContainerLogs',
+    actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+    resources: [`arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/Endpoints/*`],
+  }));
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'ContainerMetrics',
+    // PutMetricData has no resource-level permissions; the namespace condition is the scope.
+    actions: ['cloudwatch:PutMetricData'],
+    resources: ['*'],
+    conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } },
+  }));
+  return role;
+}

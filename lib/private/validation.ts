@@ -1,0 +1,63 @@
+import { Duration, Token } from 'aws-cdk-lib';
+
+/**
+ * Synth-time checks shared by every construct of the library.
+ *
+ * Every message names the property, the value and the allowed range, so that the person reading it
+ * knows what to change without opening the source. Values that are unresolved tokens are skipped:
+ * they are only known at deploy time, and CloudFormation checks them then.
+ */
+
+/** SageMaker's name pattern for endpoints, endpoint configs and variants (SAGEMAKER-FACTS.md 1.1, 2.3). */
+const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+
+export function validateSageMakerName(prop: string, value: string | undefined): void {
+  if (value === undefined || Token.isUnresolved(value)) return;
+  if (value.length > 63) {
+    throw new Error(`${prop} must be at most 63 characters, got ${value.length} ("${value}")`);
+  }
+  if (!SAGEMAKER_NAME.test(value)) {
+    throw new Error(
+      `${prop} must contain only letters, digits and hyphens, and start and end with a letter or digit, got "${value}"`,
+    );
+  }
+}
+
+/** A whole number within [min, max]; `max` may be omitted for "at least min". */
+export function validateWholeNumber(prop: string, value: number | undefined, min: number, max?: number): void {
+  if (value === undefined || Token.isUnresolved(value)) return;
+  const range = max === undefined ? `a whole number of at least ${min}` : `a whole number between ${min} and ${max}`;
+  if (!Number.isInteger(value) || value < min || (max !== undefined && value > max)) {
+    throw new Error(`${prop} must be ${range}, got ${value}`);
+  }
+}
+
+/** A number (not necessarily whole) within [min, max]. */
+export function validateNumberInRange(prop: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined || Token.isUnresolved(value)) return;
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new Error(`${prop} must be between ${min} and ${max}, got ${value}`);
+  }
+}
+
+/**
+ * A duration within [min, max] seconds, in whole seconds (SageMaker takes integers).
+ * Returns the number of seconds, or undefined when the duration is absent or a token.
+ */
+export function durationInSeconds(prop: string, value: Duration | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (value.isUnresolved()) return value.toSeconds();
+  const seconds = value.toSeconds({ integral: false });
+  if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
+    throw new Error(`${prop} must be a whole number of seconds between ${min} and ${max}, got ${value.toHumanString()}`);
+  }
+  return seconds;
+}
+
+/** Exactly one of two alternative optional props (DESIGN.md: two props, never a union type). */
+export function exactlyOne(propA: string, a: unknown, propB: string, b: unknown): void {
+  const given = [a, b].filter((v) => v !== undefined).length;
+  if (given !== 1) {
+    throw new Error(`give exactly one of ${propA} and ${propB}, got ${given === 0 ? 'neither' : 'both'}`);
+  }
+}

@@ -1,0 +1,158 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { announce } from './announce';
+import { CustomResourceEvent, isCustomResourceEvent, respond } from './custom-resource';
+import { checkDeployment, DeploymentCheckError } from './deployment-check';
+import { Deadlines, onAlarm, reconcile, register, RolloutDeps, step, unregister } from './rollout';
+import { DeploymentSpec, ROLLOUT_EVENT_SOURCE } from './spec';
+import { StateStore } from './state-store';
+
+/**
+ * The controller's Lambda entry point: one function per stack for every event it gets.
+ *  - CloudFormation custom resource (after each deployment): check the live config, register the rollout;
+ *  - `CloudWatch Alarm State Change` to ALARM: roll a canary back, or announce a shadow alarm;
+ *  - `SageMaker Endpoint State Change` to IN_SERVICE: re-apply a standing rollback or the current step;
+ *  - the one-minute schedule: take promotion steps that are due.
+ * The handler only parses events and picks deadlines; the work is in rollout.ts.
+ */
+
+/** How long after the alarm a rollback keeps retrying a busy or throttled endpoint before it gives up. */
+export const ROLLBACK_DEADLINE_MS = 30 * 60 * 1000;
+/** Time kept in reserve at the end of an invocation to write state and answer. */
+const RESERVE_MS = 30_000;
+/** How long a deployment check polls an endpoint that is still changing. */
+const CHECK_BUDGET_MS = 8 * 60 * 1000;
+
+export interface HandlerDeps extends Omit<RolloutDeps, 'store'> {
+  /** Absent in stacks without a canary or shadow (no table). */
+  readonly store?: StateStore;
+}
+
+export interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+}
+
+interface EventBridgeEvent {
+  readonly source: string;
+  readonly 'detail-type': string;
+  readonly time?: string;
+  readonly detail?: Record<string, any>;
+}
+
+export function makeHandler(deps: () => HandlerDeps) {
+  return async (event: unknown, context?: LambdaContext): Promise<unknown> => {
+    const d = deps();
+    const remainingMs = context?.getRemainingTimeInMillis() ?? 10 * 60 * 1000;
+    const attempt = new Date(d.now().getTime() + remainingMs - RESERVE_MS);
+    if (isCustomResourceEvent(event)) return onDeployment(d, event, Math.min(CHECK_BUDGET_MS, remainingMs - RESERVE_MS), attempt);
+
+    const e = event as EventBridgeEvent;
+    const store = d.store;
+    if (!store) throw new Error(`the controller has no state table but got a ${e['detail-type']} event`);
+    const rd: RolloutDeps = { ...d, store };
+    if (e.source === 'aws.cloudwatch' && e['detail-type'] === 'CloudWatch Alarm State Change') {
+      const alarmName = String(e.detail?.alarmName ?? '');
+      if (e.detail?.state?.value !== 'ALARM') return `alarm ${alarmName} is ${e.detail?.state?.value}: nothing to do`;
+      const eventTime = e.time ? Date.parse(e.time) : d.now().getTime();
+      const result = await onAlarm(rd, alarmName, String(e.detail?.state?.reason ?? 'no reason given'), { final: new Date(eventTime + ROLLBACK_DEADLINE_MS), attempt });
+      d.log(result);
+      return result;
+    }
+    if (e.source === 'aws.sagemaker' && e['detail-type'] === 'SageMaker Endpoint State Change') {
+      const endpointName = String(e.detail?.EndpointName ?? '');
+      const result = await reconcile(rd, endpointName, `the endpoint came back in service (config ${e.detail?.EndpointConfigName ?? 'unknown'})`, { final: attempt });
+      d.log(`reconcile ${endpointName}: ${result}`);
+      return result;
+    }
+    if (e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event') {
+      return tick(rd, { final: attempt });
+    }
+    throw new Error(`unexpected event: source ${e.source}, detail-type ${e['detail-type']}`);
+  };
+}
+
+/** Visits every registered canary. One endpoint's failure does not stop the others; it is raised at the end. */
+async function tick(deps: RolloutDeps, deadlines: Deadlines): Promise<unknown> {
+  const results = [];
+  const failures: string[] = [];
+  for (const endpointName of await deps.store.registeredEndpoints()) {
+    try {
+      const result = await step(deps, endpointName, deadlines);
+      deps.log(`step ${endpointName}: ${result.decision}`, { reason: result.reason });
+      results.push(result);
+    } catch (error) {
+      deps.log(`step ${endpointName} failed`, { error: (error as Error).message });
+      failures.push(`${endpointName}: ${(error as Error).message}`);
+    }
+  }
+  if (failures.length > 0) throw new Error(`scheduled steps failed for ${failures.join('; ')}`);
+  return results;
+}
+
+async function onDeployment(deps: HandlerDeps, event: CustomResourceEvent, checkBudgetMs: number, attempt: Date): Promise<void> {
+  const spec = JSON.parse(String(event.ResourceProperties.Spec)) as DeploymentSpec;
+  const old = event.OldResourceProperties?.Spec ? JSON.parse(String(event.OldResourceProperties.Spec)) as DeploymentSpec : undefined;
+  const physicalResourceId = event.RequestType === 'Delete' ? (event.PhysicalResourceId ?? spec.endpointName) : spec.endpointName;
+  try {
+    if (event.RequestType === 'Delete') {
+      // Never fail a delete: the stack must be able to go.
+      if (spec.rollout && deps.store) {
+        await unregister({ ...deps, store: deps.store }, spec.endpointName, 'the endpoint or its rollout was removed from the stack')
+          .catch((error) => deps.log('unregistering failed', { error: (error as Error).message }));
+      }
+      await respond(event, { Status: 'SUCCESS', PhysicalResourceId: physicalResourceId });
+      return;
+    }
+    if (spec.verify) await verify(deps, spec, checkBudgetMs);
+    if (spec.rollout) {
+      if (!deps.store) throw new Error('the controller has no state table: the stack was synthesized without a canary or shadow');
+      await register({ ...deps, store: deps.store }, spec.endpointName, spec.rollout, spec.endpointConfigName, { final: attempt });
+    } else if (old?.rollout && deps.store) {
+      await unregister({ ...deps, store: deps.store }, spec.endpointName, 'the candidate was removed from the endpoint');
+    }
+    await respond(event, { Status: 'SUCCESS', PhysicalResourceId: physicalResourceId, Data: { EndpointConfigName: spec.endpointConfigName } });
+  } catch (error) {
+    deps.log('deployment check failed', { error: (error as Error).message });
+    await respond(event, { Status: 'FAILED', PhysicalResourceId: physicalResourceId, Reason: (error as Error).message });
+  }
+}
+
+async function verify(deps: HandlerDeps, spec: DeploymentSpec, budgetMs: number): Promise<void> {
+  try {
+    await checkDeployment(deps, spec, budgetMs);
+  } catch (error) {
+    if (error instanceof DeploymentCheckError && error.endpoint && error.endpoint.configName !== spec.endpointConfigName) {
+      await announce(deps, {
+        type: 'Deployment Rolled Back By SageMaker', endpointName: spec.endpointName, topicArn: spec.topicArn,
+        summary: `deployment of ${spec.endpointConfigName} rolled back by SageMaker`,
+        message: error.message,
+        detail: { expectedConfig: spec.endpointConfigName, liveConfig: error.endpoint.configName, firingAlarms: error.firingAlarms, failureReason: error.endpoint.failureReason ?? null },
+      }).catch((e) => deps.log('announcing failed', { error: (e as Error).message }));
+    }
+    throw error;
+  }
+}
+
+/** Clients are created once per container and reused across invocations. */
+const clients = {
+  sagemaker: new SageMakerClient({}),
+  cloudwatch: new CloudWatchClient({}),
+  dynamo: new DynamoDBClient({}),
+  sns: new SNSClient({}),
+  events: new EventBridgeClient({}),
+};
+
+export const handler = makeHandler(() => ({
+  sagemaker: clients.sagemaker,
+  cloudwatch: clients.cloudwatch,
+  sns: clients.sns,
+  events: clients.events,
+  store: process.env.TABLE_NAME ? new StateStore(clients.dynamo, process.env.TABLE_NAME) : undefined,
+  eventSource: process.env.EVENT_SOURCE ?? ROLLOUT_EVENT_SOURCE,
+  now: () => new Date(),
+  sleep: (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),
+  log: (message: string, data?: Record<string, unknown>) => console.log(JSON.stringify({ message, ...data })),
+}));

@@ -1,0 +1,63 @@
+/**
+ * The contract between the constructs (deploy time) and the controller (run time): what a deployment
+ * tells the controller about an endpoint. Plain data, no CDK or SDK imports, so that both sides
+ * (and the CLI) share it.
+ */
+
+/** `source` of every EventBridge event this library puts. */
+export const ROLLOUT_EVENT_SOURCE = 'cdk-sagemaker-rollout';
+
+/** Tag on a managed endpoint that names the stack's state table: the CLI finds the rollout through it. */
+export const STATE_TABLE_TAG = 'cdk-sagemaker-rollout:state-table';
+
+/** A promotion schedule, in the units the controller uses. */
+export interface PromotionSpec {
+  /** Percent of traffic for the candidate at each step; the first is where the rollout starts, the last is 100. */
+  readonly steps: number[];
+  /** Seconds each step lasts at least. */
+  readonly intervalSeconds: number;
+  /** Requests the candidate must serve during a step before the next step. */
+  readonly minInvocations: number;
+  /** A step (percent) that waits for a person. */
+  readonly approvalAt?: number;
+}
+
+/** What the controller watches on a canary or shadow endpoint. */
+export interface RolloutSpec {
+  readonly kind: 'canary' | 'shadow';
+  readonly productionVariant: string;
+  readonly candidateVariant: string;
+  /** The candidate's model name: a different model starts a fresh rollout. */
+  readonly candidateModelName: string;
+  /** Where the candidate's model is defined in the CDK app, for "make it production" advice. */
+  readonly candidateModelPath: string;
+  /** Canary: percent of traffic at first. Shadow: sampling percent. */
+  readonly initialPercent: number;
+  readonly promotion?: PromotionSpec;
+  /** The candidate's alarms (a canary's rollback alarms, or a shadow's notifying alarms). */
+  readonly alarmNames: string[];
+  /** SNS topic for announcements. */
+  readonly topicArn?: string;
+}
+
+/** A rollout as the table stores it: the spec and the deployment that registered it. */
+export interface RegisteredRollout extends RolloutSpec {
+  /** The endpoint config the registering deployment put in place. */
+  readonly endpointConfigName: string;
+  readonly registeredAt: string;
+}
+
+/** The custom resource's `Spec` property. */
+export interface DeploymentSpec {
+  readonly endpointName: string;
+  /** The endpoint config this deployment put in place. */
+  readonly endpointConfigName: string;
+  /** Whether to fail the deployment when the endpoint does not run `endpointConfigName` afterwards. */
+  readonly verify: boolean;
+  /** The endpoint's rollback alarms, named in the failure message when in ALARM. */
+  readonly rollbackAlarmNames: string[];
+  /** The canary or shadow to register, if any. */
+  readonly rollout?: RolloutSpec;
+  /** SNS topic told when SageMaker rolled a deployment back on its own. */
+  readonly topicArn?: string;
+}

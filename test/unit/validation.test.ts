@@ -1,0 +1,109 @@
+import { Duration, Size } from 'aws-cdk-lib';
+import {
+  CanaryPromotion, Candidate, ContainerImage, InstanceType, Model, ModelData, ModelEndpoint, RollbackAlarms, TrafficShift,
+} from '../../lib';
+import { modelV1, modelV2, newStack } from './util';
+
+/**
+ * Bad input is refused at synth time with a message that names the property, the value and the
+ * allowed range (DESIGN.md, "Bad input"). Each row builds one invalid configuration.
+ */
+type Case = [description: string, build: () => unknown, message: string];
+
+const endpointWith = (production: Record<string, unknown>, extra: Record<string, unknown> = {}) => () => {
+  const stack = newStack();
+  return new ModelEndpoint(stack, 'E', { production: { model: modelV1(stack), ...production } as any, ...extra });
+};
+const endpointWithCandidate = (candidate: (stack: any) => Candidate, production: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => () => {
+  const stack = newStack();
+  return new ModelEndpoint(stack, 'E', { production: { model: modelV1(stack), ...production } as any, candidate: candidate(stack), ...extra });
+};
+
+const cases: Case[] = [
+  ['endpoint name too long', endpointWith({}, { endpointName: 'a'.repeat(64) }),
+    `endpointName must be at most 63 characters, got 64 ("${'a'.repeat(64)}")`],
+  ['endpoint name with an underscore', endpointWith({}, { endpointName: 'my_endpoint' }),
+    'endpointName must contain only letters, digits and hyphens, and start and end with a letter or digit, got "my_endpoint"'],
+  ['endpoint name ending in a hyphen', endpointWith({}, { endpointName: 'recommender-' }),
+    'endpointName must contain only letters, digits and hyphens, and start and end with a letter or digit, got "recommender-"'],
+  ['variant name with a dot', endpointWith({ variantName: 'prod.v1' }),
+    'production.variantName must contain only letters, digits and hyphens, and start and end with a letter or digit, got "prod.v1"'],
+  ['zero instances', endpointWith({ instanceCount: 0 }), 'production.instanceCount must be a whole number of at least 1, got 0'],
+  ['half an instance', endpointWith({ instanceCount: 1.5 }), 'production.instanceCount must be a whole number of at least 1, got 1.5'],
+  ['an instance type without ml.', () => InstanceType.of('m5.xlarge'),
+    'instanceType must be a SageMaker instance type starting with "ml." (for example ml.m5.xlarge), got "m5.xlarge"'],
+  ['serverless memory off the 1 GB steps', endpointWith({ serverless: { memorySizeInMB: 1500, maxConcurrency: 5 } }),
+    'production.serverless.memorySizeInMB must be one of 1024, 2048, 3072, 4096, 5120 or 6144, got 1500'],
+  ['serverless concurrency above 200', endpointWith({ serverless: { memorySizeInMB: 2048, maxConcurrency: 201 } }),
+    'production.serverless.maxConcurrency must be a whole number between 1 and 200, got 201'],
+  ['provisioned concurrency above the maximum', endpointWith({ serverless: { memorySizeInMB: 2048, maxConcurrency: 5, provisionedConcurrency: 6 } }),
+    'production.serverless.provisionedConcurrency must be at most maxConcurrency (5), got 6'],
+  ['serverless and instances together', endpointWith({ serverless: { memorySizeInMB: 2048, maxConcurrency: 5 }, instanceCount: 2 }),
+    'production takes either serverless or instanceType/instanceCount, got both'],
+  ['a volume of 600 GiB', endpointWith({ volumeSize: Size.gibibytes(600) }), 'production.volumeSize (GiB) must be a whole number between 1 and 512, got 600'],
+  ['a download timeout of 30 seconds', endpointWith({ modelDataDownloadTimeout: Duration.seconds(30) }),
+    'production.modelDataDownloadTimeout must be a whole number of seconds between 60 and 3600, got 30 seconds'],
+  ['a health-check timeout of two hours', endpointWith({ containerStartupHealthCheckTimeout: Duration.hours(2) }),
+    'production.containerStartupHealthCheckTimeout must be a whole number of seconds between 60 and 3600, got 2 hours'],
+  ['a candidate with the production variant\'s name', endpointWithCandidate((s) => Candidate.canary({ model: modelV2(s), trafficPercent: 10, variantName: 'Production' })),
+    'variant names must differ, got "Production" twice: give the candidate another variantName'],
+  ['a canary at 100 percent', endpointWithCandidate((s) => Candidate.canary({ model: modelV2(s), trafficPercent: 100 })),
+    'candidate.trafficPercent must be a whole number between 1 and 99, got 100'],
+  ['a shadow sampling 0 percent', endpointWithCandidate((s) => Candidate.shadow({ model: modelV2(s), samplingPercent: 0 })),
+    'candidate.samplingPercent must be between 1 and 100, got 0'],
+  ['a canary on a serverless endpoint', endpointWithCandidate((s) => Candidate.canary({ model: modelV2(s), trafficPercent: 10 }), { serverless: { memorySizeInMB: 2048, maxConcurrency: 5 } }),
+    'a canary candidate needs an instance-based production variant: serverless endpoints support neither multiple production variants nor shadow variants'],
+  ['data capture on a serverless endpoint', endpointWith({ serverless: { memorySizeInMB: 2048, maxConcurrency: 5 } }, { dataCapture: {} }),
+    'dataCapture is not available for serverless variants: remove dataCapture or use instances'],
+  ['model data that is not a tarball', () => ModelData.fromAsset('test/fixtures/model.zip'),
+    'ModelData.fromAsset takes a gzipped tarball (SageMaker\'s model format): the path must end in .tar.gz, got "test/fixtures/model.zip"'],
+  ['model data that is not an S3 URL', () => ModelData.fromS3Url('https://example.com/model.tar.gz'),
+    'modelData must be an S3 URL of the form s3://bucket/key, got "https://example.com/model.tar.gz"'],
+  ['an image URI with a space', () => ContainerImage.fromImageUri('my image'), 'image URI must be a non-empty URI without spaces, got "my image"'],
+  ['an environment variable name with a hyphen', () => {
+    const stack = newStack();
+    return new Model(stack, 'M', { image: ContainerImage.fromImageUri('repo/image:1'), environment: { 'MY-VAR': '1' } });
+  }, 'environment variable names must be 1-1024 letters, digits or \'_\' and not start with a digit, got "MY-VAR"'],
+  ['a readable prefix that does not contain the key', () => {
+    const stack = newStack();
+    return new Model(stack, 'M', { image: ContainerImage.fromImageUri('repo/image:1'), modelData: ModelData.fromS3Url('s3://my-bucket/recommender/1/model.tar.gz', { readablePrefix: 'ranker/' }) });
+  }, 'readablePrefix must be a prefix of the model artifact\'s key "recommender/1/model.tar.gz", got "ranker/"'],
+  ['eleven rollback alarms', () => {
+    const stack = newStack();
+    const ep0 = new ModelEndpoint(stack, 'Other', { production: { model: modelV1(stack, 'M0') }, rollbackAlarms: RollbackAlarms.recommended({ maxLatency: Duration.millis(100) }) });
+    const alarms = [...ep0.rollbackAlarms, ...ep0.rollbackAlarms.map((_a, i) => ep0.metricInvocations('production').createAlarm(stack, `A${i}`, { threshold: 1, evaluationPeriods: 1 }))];
+    const more = [0, 1, 2, 3, 4].map((i) => ep0.metricInvocations('production').createAlarm(stack, `B${i}`, { threshold: 1, evaluationPeriods: 1 }));
+    return new ModelEndpoint(stack, 'E', { production: { model: modelV1(stack) }, rollbackAlarms: RollbackAlarms.fromAlarms([...alarms, ...more]) });
+  }, 'rollbackAlarms must be at most 10 alarms (SageMaker\'s AutoRollbackConfiguration limit), got 11'],
+];
+
+describe('invalid input is refused at synth time with an exact message', () => {
+  test.each(cases)('%s', (_description, build, message) => {
+    expect(build).toThrow(message);
+    try {
+      build();
+    } catch (error) {
+      expect((error as Error).message).toBe(message);
+    }
+  });
+
+  test('there are at least 15 cases', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(15);
+  });
+
+  test('values that are tokens are left to CloudFormation', () => {
+    const stack = newStack();
+    const { Token } = require('aws-cdk-lib');
+    expect(() => new ModelEndpoint(stack, 'E', {
+      production: { model: modelV1(stack), instanceCount: Token.asNumber({ Ref: 'Count' }) },
+      endpointName: Token.asString({ Ref: 'Name' }),
+    })).not.toThrow();
+  });
+});
+
+// Traffic shifts, alarms and promotions have their own tables in their own test files; these
+// two keep the import list honest about what the endpoint checks.
+test('TrafficShift and CanaryPromotion are validated where they are made', () => {
+  expect(() => TrafficShift.canary({ percent: 60, wait: Duration.minutes(5) })).toThrow('trafficShift.percent must be a whole number between 1 and 50, got 60');
+  expect(() => CanaryPromotion.steps([10, 50, 25, 100], { interval: Duration.minutes(30) })).toThrow('promotion steps must rise, got 25 after 50 in [10, 50, 25, 100]');
+});
