@@ -122,9 +122,9 @@ async function setCandidatePercent(deps: RolloutDeps, spec: RolloutSpec, endpoin
   try {
     await withRetry(() => setWeights(deps.sagemaker, endpointName, weightsFor(spec, percent)), retryOptions(deps, deadlines));
   } catch (error) {
-    if (error instanceof DeadlineExceededError) {
-      if (deps.now() < deadlines.final) throw new RetryLaterError(`${endpointName}: ${error.message}`);
-    }
+    // Out of time for this invocation but not for the action: let the event come again.
+    const limitedByAttempt = deadlines.attempt !== undefined && deadlines.attempt < deadlines.final;
+    if (error instanceof DeadlineExceededError && limitedByAttempt) throw new RetryLaterError(`${endpointName}: ${error.message}`);
     throw error;
   }
 }

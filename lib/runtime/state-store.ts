@@ -29,6 +29,8 @@ export class VersionConflictError extends Error {
   }
 }
 
+let historySequence = 0;
+
 export class StateStore {
   constructor(private readonly dynamo: DynamoDBClient, private readonly tableName: string) {}
 
@@ -74,12 +76,17 @@ export class StateStore {
     }
   }
 
-  /** Appends an entry to the endpoint's audit trail. Keys sort by time. */
+  /**
+   * Appends an entry to the endpoint's audit trail. Keys sort by time, then by the order of writes
+   * within this process (two decisions can share a millisecond), then by a random tail that keeps
+   * writers in different processes apart.
+   */
   public async appendHistory(endpointName: string, entry: HistoryEntry): Promise<void> {
-    const unique = Math.random().toString(36).slice(2, 8);
+    const sequence = String(++historySequence).padStart(8, '0');
+    const unique = Math.random().toString(36).slice(2, 6);
     await this.dynamo.send(new PutItemCommand({
       TableName: this.tableName,
-      Item: { pk: { S: endpointKey(endpointName) }, sk: { S: `HISTORY#${entry.at}#${unique}` }, doc: { S: JSON.stringify(entry) } },
+      Item: { pk: { S: endpointKey(endpointName) }, sk: { S: `HISTORY#${entry.at}#${sequence}#${unique}` }, doc: { S: JSON.stringify(entry) } },
     }));
   }
 

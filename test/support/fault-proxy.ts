@@ -115,6 +115,11 @@ export class FaultProxy {
     this.rules.push({ fault: options.fault, operation: options.operation, remaining: count });
   }
 
+  /** Drops every fault not yet used. */
+  clearFaults(): void {
+    this.rules.length = 0;
+  }
+
   /** Stops listening and closes all connections. */
   async stop(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
