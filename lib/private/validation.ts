@@ -49,7 +49,7 @@ export function durationInSeconds(prop: string, value: Duration | undefined, min
   if (value.isUnresolved()) return value.toSeconds();
   const seconds = value.toSeconds({ integral: false });
   if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
-    throw new Error(`${prop} must be a whole number of seconds between ${min} and ${max}, got ${value.toHumanString()}`);
+    throw new Error(`${prop} must be a whole number of seconds between ${min} and ${max}, got ${seconds} seconds`);
   }
   return seconds;
 }

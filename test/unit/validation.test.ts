@@ -44,7 +44,7 @@ const cases: Case[] = [
   ['a download timeout of 30 seconds', endpointWith({ modelDataDownloadTimeout: Duration.seconds(30) }),
     'production.modelDataDownloadTimeout must be a whole number of seconds between 60 and 3600, got 30 seconds'],
   ['a health-check timeout of two hours', endpointWith({ containerStartupHealthCheckTimeout: Duration.hours(2) }),
-    'production.containerStartupHealthCheckTimeout must be a whole number of seconds between 60 and 3600, got 2 hours'],
+    'production.containerStartupHealthCheckTimeout must be a whole number of seconds between 60 and 3600, got 7200 seconds'],
   ['a candidate with the production variant\'s name', endpointWithCandidate((s) => Candidate.canary({ model: modelV2(s), trafficPercent: 10, variantName: 'Production' })),
     'variant names must differ, got "Production" twice: give the candidate another variantName'],
   ['a canary at 100 percent', endpointWithCandidate((s) => Candidate.canary({ model: modelV2(s), trafficPercent: 100 })),
