@@ -12,4 +12,4 @@ export * from './endpoint-dashboard';
 export * from './model-endpoint';
 export * from './controller/rollout-controller';
 export type { DeploymentSpec, RolloutSpec, PromotionSpec } from './runtime/spec';
-export { ROLLOUT_EVENT_SOURCE, STATE_TABLE_TAG } from './runtime/spec';
+export { MANAGED_BY_TAG_KEY, ROLLOUT_EVENT_SOURCE, STATE_TABLE_TAG } from './runtime/spec';

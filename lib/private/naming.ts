@@ -1,8 +1,8 @@
 import { CfnTag, Names, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { MANAGED_BY_TAG_KEY } from '../runtime/spec';
 
 /** Tag on every model, endpoint config and endpoint this library creates: the cleanup command looks for it. */
-export const MANAGED_BY_TAG_KEY = 'cdk-sagemaker-rollout:managed-by';
 export const MANAGED_BY_TAG: CfnTag = { key: MANAGED_BY_TAG_KEY, value: 'cdk-sagemaker-rollout' };
 
 /**

@@ -13,9 +13,14 @@ export interface EndpointView {
   readonly configName: string;
   readonly failureReason?: string;
   readonly variants: VariantView[];
-  /** The config being deployed, while an update is in progress. */
+  /** The config being deployed, while an update is in progress, and its variants' statuses. */
   readonly pendingConfigName?: string;
+  readonly pendingVariants?: { readonly name: string; readonly statuses: string[] }[];
   readonly lastModified?: Date;
+  /** Alarms of the last deployment's AutoRollbackConfiguration. */
+  readonly rollbackAlarmNames: string[];
+  /** Where data capture writes, when it is on. */
+  readonly captureDestination?: string;
 }
 
 export interface VariantView {
@@ -55,7 +60,13 @@ export async function describeEndpoint(sagemaker: SageMakerClient, endpointName:
         desiredInstanceCount: v.DesiredInstanceCount,
       })),
       pendingConfigName: out.PendingDeploymentSummary?.EndpointConfigName,
+      pendingVariants: out.PendingDeploymentSummary?.ProductionVariants?.map((v) => ({
+        name: v.VariantName ?? '',
+        statuses: (v.VariantStatus ?? []).map((st) => `${st.Status}${st.StatusMessage ? `: ${st.StatusMessage}` : ''}`),
+      })),
       lastModified: out.LastModifiedTime,
+      rollbackAlarmNames: (out.LastDeploymentConfig?.AutoRollbackConfiguration?.Alarms ?? []).map((a) => a.AlarmName ?? '').filter((n) => n !== ''),
+      captureDestination: out.DataCaptureConfig?.DestinationS3Uri,
     };
   } catch (error) {
     if (isNotFound(error)) throw new EndpointNotFoundError(endpointName);

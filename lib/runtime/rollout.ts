@@ -43,7 +43,7 @@ export class RolloutError extends Error {
 
 /** The final deadline of a rollback passed; the rollback did not happen and a person must act. */
 export class RollbackFailedError extends Error {
-  constructor(message: string) {
+  constructor(message: string, public readonly cause: unknown) {
     super(message);
     this.name = 'RollbackFailedError';
   }
@@ -168,7 +168,8 @@ export async function rollBack(deps: RolloutDeps, endpointName: string, cause: R
     await setCandidatePercent(deps, spec, endpointName, 0, deadlines);
   } catch (error) {
     if (!(error instanceof RetryLaterError)) {
-      const failure = new RollbackFailedError(`rolling back the canary of ${endpointName} failed: ${(error as Error).message}. The candidate still serves ${livePercent}% of traffic: run "npx cdk-sagemaker-rollout rollback ${endpointName}" or set its weight to 0 by hand.`);
+      const failure = new RollbackFailedError(`rolling back the canary of ${endpointName} failed: ${(error as Error).message}. The candidate still serves ${livePercent}% of traffic. `
+        + `The rollback is recorded: the controller applies it as soon as the endpoint is back in service. To act now, run "npx cdk-sagemaker-rollout rollback ${endpointName}" or set the candidate's weight to 0 by hand.`, error);
       await deps.store.appendHistory(endpointName, entry(deps, { action: 'rollback-failed', by: cause.actor, reason: failure.message, percentBefore: livePercent }));
       await announce(deps, {
         type: 'Canary Rollback Failed', endpointName, topicArn: spec.topicArn,

@@ -7,6 +7,9 @@
 /** `source` of every EventBridge event this library puts. */
 export const ROLLOUT_EVENT_SOURCE = 'cdk-sagemaker-rollout';
 
+/** Tag on every model, endpoint config and endpoint this library creates: the CLI and cleanup look for it. */
+export const MANAGED_BY_TAG_KEY = 'cdk-sagemaker-rollout:managed-by';
+
 /** Tag on a managed endpoint that names the stack's state table: the CLI finds the rollout through it. */
 export const STATE_TABLE_TAG = 'cdk-sagemaker-rollout:state-table';
 

@@ -25,13 +25,21 @@ beforeAll(() => {
   }
 }, 120_000);
 
-test('the package ships the compiled library, its types and the handler bundle, and no sources or tests', () => {
+test('the package ships the compiled library, its types, the CLI and the handler bundle, and no sources or tests', () => {
   const files = execFileSync('find', ['.', '-type', 'f'], { cwd: path.join(consumer, 'node_modules', 'cdk-sagemaker-rollout'), encoding: 'utf-8' }).split('\n');
   expect(files).toEqual(expect.arrayContaining([
-    './package.json', './README.md', './dist/lib/index.js', './dist/lib/index.d.ts', './assets/rollout-controller/index.js',
+    './package.json', './README.md', './dist/lib/index.js', './dist/lib/index.d.ts', './dist/bin/cdk-sagemaker-rollout.js', './assets/rollout-controller/index.js',
   ]));
   expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
-  expect(files.filter((f) => f.startsWith('./test'))).toEqual([]);
+  expect(files.filter((f) => f.startsWith('./test') || f.includes('example-app'))).toEqual([]);
+});
+
+test('the CLI runs from the installed package', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(consumer, 'node_modules', 'cdk-sagemaker-rollout', 'package.json'), 'utf-8'));
+  const cli = path.join(consumer, 'node_modules', 'cdk-sagemaker-rollout', pkg.bin['cdk-sagemaker-rollout']);
+  // The CLI needs the AWS SDK, a dependency the consumer's install brings; ours stands in.
+  const out = execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf-8', env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') } });
+  expect(out).toContain('Usage: npx cdk-sagemaker-rollout <command> [options]');
 });
 
 test('a JavaScript app synthesizes an endpoint from the installed package', () => {
