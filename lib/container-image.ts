@@ -1,9 +1,10 @@
 import * as path from 'path';
-import { Annotations, Aws, Token } from 'aws-cdk-lib';
+import { Annotations, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecr_assets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { compactArn } from './private/naming';
 
 /** What a container image gives to the model that uses it. */
 export interface ContainerImageConfig {
@@ -54,8 +55,8 @@ export function ecrRepositoryArnOf(imageUri: string): string | undefined {
   const match = ECR_URI.exec(imageUri);
   if (!match) return undefined;
   const [, account, region, china, repository] = match;
-  const partition = china ? 'aws-cn' : Aws.PARTITION;
-  return `arn:${partition}:ecr:${region}:${account}:repository/${repository}`;
+  if (china) return `arn:aws-cn:ecr:${region}:${account}:repository/${repository}`;
+  return compactArn('ecr', `repository/${repository}`, { region, account });
 }
 
 class UriImage extends ContainerImage {

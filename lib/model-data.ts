@@ -1,9 +1,10 @@
 import * as path from 'path';
-import { Annotations, Aws, Token } from 'aws-cdk-lib';
+import { Annotations, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3_assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
+import { compactArn } from './private/naming';
 
 /** What model data gives to the model that uses it. */
 export interface ModelDataConfig {
@@ -95,7 +96,7 @@ class S3ObjectData extends ModelData {
     iam.Grant.addToPrincipal({
       grantee,
       actions: ['s3:GetObject'],
-      resourceArns: [`arn:${Aws.PARTITION}:s3:::${this.bucketName}/${readablePattern(this.key, this.options)}`],
+      resourceArns: [compactArn('s3', `${this.bucketName}/${readablePattern(this.key, this.options)}`, { region: '', account: '' })],
     });
     return { uri: `s3://${this.bucketName}/${this.key}` };
   }

@@ -1,4 +1,4 @@
-import { Annotations, Aws, CfnDeletionPolicy, Duration, IResource, Resource, Size, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, CfnDeletionPolicy, Duration, IResource, Resource, Size, Tags, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,7 +15,7 @@ import { EndpointDashboard } from './endpoint-dashboard';
 import { InstanceType } from './instance-type';
 import * as metrics from './metrics';
 import { IModel } from './model';
-import { arnName, generatedEndpointName, MANAGED_BY_TAG } from './private/naming';
+import { arnName, compactArn, generatedEndpointName, MANAGED_BY_TAG } from './private/naming';
 import { durationInSeconds, validateSageMakerName, validateWholeNumber } from './private/validation';
 import { MAX_ROLLBACK_ALARMS, RollbackAlarms, RollbackAlarmSet } from './rollback-alarms';
 import { STATE_TABLE_TAG } from './runtime/spec';
@@ -221,7 +221,7 @@ export class ModelEndpoint extends EndpointBase {
     validateSageMakerName('endpointName', endpointName);
     class Import extends EndpointBase {
       public readonly endpointName = endpointName;
-      public readonly endpointArn = Stack.of(scope).formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: arnName(endpointName) });
+      public readonly endpointArn = compactArn('sagemaker', `endpoint/${arnName(endpointName)}`);
     }
     return new Import(scope, id);
   }
@@ -251,7 +251,7 @@ export class ModelEndpoint extends EndpointBase {
     super(scope, id);
     validateSageMakerName('endpointName', props.endpointName);
     this.endpointName = props.endpointName ?? generatedEndpointName(this);
-    this.endpointArn = Stack.of(this).formatArn({ service: 'sagemaker', resource: 'endpoint', resourceName: arnName(this.endpointName) });
+    this.endpointArn = compactArn('sagemaker', `endpoint/${arnName(this.endpointName)}`);
 
     const [production, candidate] = resolveVariants(props);
     const variants = candidate ? [production, candidate] : [production];
@@ -493,7 +493,7 @@ export class ModelEndpoint extends EndpointBase {
 
 /** Every alarm whose name starts with the prefix. */
 function alarmArnPattern(alarmNamePrefix: string): string {
-  return `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${alarmNamePrefix}*`;
+  return compactArn('cloudwatch', `alarm:${alarmNamePrefix}*`);
 }
 
 /**

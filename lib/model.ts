@@ -1,11 +1,11 @@
-import { Aws, IResource, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { IResource, RemovalPolicy, Resource, Stack, Token, cx_api as cxapi } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CfnModel } from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { ContainerImage } from './container-image';
 import { ModelData } from './model-data';
-import { MANAGED_BY_TAG } from './private/naming';
+import { arnName, compactArn, MANAGED_BY_TAG } from './private/naming';
 
 /** A SageMaker model, created here or imported. */
 export interface IModel extends IResource {
@@ -96,12 +96,8 @@ export class Model extends Resource implements IModel {
   public static fromModelName(scope: Construct, id: string, modelName: string): IModel {
     class Import extends Resource implements IModel {
       public readonly modelName = modelName;
-      public readonly modelArn = Stack.of(scope).formatArn({
-        service: 'sagemaker',
-        resource: 'model',
-        // SageMaker writes names in lower case inside ARNs (SAGEMAKER-FACTS.md section 9).
-        resourceName: Token.isUnresolved(modelName) ? modelName : modelName.toLowerCase(),
-      });
+      // SageMaker writes names in lower case inside ARNs (SAGEMAKER-FACTS.md section 9).
+      public readonly modelArn = compactArn('sagemaker', `model/${arnName(modelName)}`);
       public readonly role = undefined;
     }
     return new Import(scope, id);
@@ -192,23 +188,33 @@ const SHARED_ROLE_ID = 'SageMakerModelExecutionRole';
  */
 function sharedModelRole(model: Construct): iam.IRole {
   const stack = Stack.of(model);
-  const existing = stack.node.tryFindChild(SHARED_ROLE_ID) as iam.Role | undefined;
-  if (existing) return existing;
-  const role = new iam.Role(stack, SHARED_ROLE_ID, {
-    assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
-    description: 'Execution role of the SageMaker models of this stack (cdk-sagemaker-rollout)',
-  });
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    sid: 'ContainerLogs',
-    actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-    resources: [`arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/Endpoints/*`],
-  }));
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    sid: 'ContainerMetrics',
-    // PutMetricData has no resource-level permissions; the namespace condition is the scope.
-    actions: ['cloudwatch:PutMetricData'],
-    resources: ['*'],
-    conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } },
-  }));
-  return role;
+  const existing = stack.node.tryFindChild(SHARED_ROLE_ID) as SharedModelRole | undefined;
+  return (existing ?? new SharedModelRole(stack, SHARED_ROLE_ID)).role;
+}
+
+class SharedModelRole extends Construct {
+  public readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    // Dozens of models add a statement each: merged into one statement per action set, the
+    // policy stays small enough to need no overflow policies (see BENCHMARKS.md).
+    this.node.setContext(cxapi.IAM_MINIMIZE_POLICIES, true);
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+      description: 'Execution role of the SageMaker models of this stack (cdk-sagemaker-rollout)',
+    });
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ContainerLogs',
+      actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+      resources: [compactArn('logs', 'log-group:/aws/sagemaker/Endpoints/*')],
+    }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ContainerMetrics',
+      // PutMetricData has no resource-level permissions; the namespace condition is the scope.
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } },
+    }));
+  }
 }

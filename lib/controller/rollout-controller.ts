@@ -1,4 +1,4 @@
-import { Aws, CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Stack, Token, cx_api as cxapi } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { compactArn } from '../private/naming';
 import { handlerBundleDir } from '../private/package-assets';
 import { DeploymentSpec, ROLLOUT_EVENT_SOURCE } from '../runtime/spec';
 
@@ -82,6 +83,12 @@ export class RolloutController extends Construct {
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
+    // One statement per action set however many endpoints join, so the policy needs no overflow policies.
+    this.node.setContext(cxapi.IAM_MINIMIZE_POLICIES, true);
+    // CDK sizes an ARN it cannot read at 150 characters when it decides whether a policy overflows.
+    // The ARNs here are endpoint ARNs, at most 126 characters resolved (a 63-character name in the
+    // longest partition and region), and the library's alarm prefix.
+    this.node.setContext('@aws-cdk/aws-iam.arnSizeEstimate', 130);
     this.alarmNamePrefix = alarmNamePrefixOf(Stack.of(this));
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
@@ -100,12 +107,11 @@ export class RolloutController extends Construct {
     }));
 
     // Statements whose resources grow as endpoints join; rendered once, at synthesis.
-    this.describeStatement = new iam.PolicyStatement({ sid: 'DescribeEndpoints', actions: ['sagemaker:DescribeEndpoint'] });
-    this.endpointStatement = new iam.PolicyStatement({
-      sid: 'SteerGuardedEndpoints',
-      actions: ['sagemaker:UpdateEndpointWeightsAndCapacities'],
-    });
-    this.alarmStatement = new iam.PolicyStatement({ sid: 'ReadAlarms', actions: ['cloudwatch:DescribeAlarms'] });
+    // Guarded endpoints (canary or shadow) may be described and steered; endpoints that are only
+    // checked after deployments may only be described. Each endpoint is in one list, never both.
+    this.describeStatement = new iam.PolicyStatement({ actions: ['sagemaker:DescribeEndpoint'] });
+    this.endpointStatement = new iam.PolicyStatement({ actions: ['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities'] });
+    this.alarmStatement = new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'] });
 
     this.function = new lambda.Function(this, 'Function', {
       description: 'cdk-sagemaker-rollout controller (one per stack)',
@@ -128,9 +134,12 @@ export class RolloutController extends Construct {
     });
   }
 
-  /** Lets the post-deploy check describe the endpoint and read its rollback alarms. */
+  /**
+   * Lets the post-deploy check describe the endpoint and read its rollback alarms. Call it after
+   * `guardRollout` for the same endpoint, whose grant already covers describing it.
+   */
   public verifyEndpoint(endpoint: VerifiedEndpoint): void {
-    this.addEndpointArn(this.describeStatement, this.verifiedArns, endpoint.endpointArn);
+    if (!this.guardedArns.has(endpoint.endpointArn)) this.addEndpointArn(this.describeStatement, this.verifiedArns, endpoint.endpointArn);
     this.addAlarms(endpoint.alarms, endpoint.alarmNames);
     if (endpoint.topic) this.allowPublish(endpoint.topic);
   }
@@ -138,7 +147,6 @@ export class RolloutController extends Construct {
   /** Watches a canary's or shadow's alarms and steers its weights. */
   public guardRollout(rollout: GuardedRollout): void {
     const runtime = this.ensureRuntime();
-    this.addEndpointArn(this.describeStatement, this.verifiedArns, rollout.endpointArn);
     this.addEndpointArn(this.endpointStatement, this.guardedArns, rollout.endpointArn);
     this.addAlarms(rollout.alarms, rollout.alarmNames);
     // Alarms this library created match the rule by prefix; alarms given by the user are listed by name.
@@ -194,7 +202,7 @@ export class RolloutController extends Construct {
     if (this.alarmStatement.resources.length === 0) {
       this.role.addToPrincipalPolicy(this.alarmStatement);
       // Every alarm this library makes in the stack starts with the prefix: one resource covers them all.
-      this.alarmStatement.addResources(`arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${this.alarmNamePrefix}*`);
+      this.alarmStatement.addResources(compactArn('cloudwatch', `alarm:${this.alarmNamePrefix}*`));
     }
     alarms.forEach((alarm, i) => {
       if (!this.isOwnAlarmName(names[i]) && !this.alarmStatement.resources.includes(alarm.alarmArn)) {
@@ -267,14 +275,14 @@ export class RolloutController extends Construct {
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'AnnounceOnDefaultBus',
       actions: ['events:PutEvents'],
-      resources: [`arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
+      resources: [compactArn('events', 'event-bus/default')],
     }));
     // Reconciling needs the live config's variants; config names are generated by CloudFormation
     // and change with every deployment, so they cannot be listed here. Read-only.
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ReadEndpointConfigs',
       actions: ['sagemaker:DescribeEndpointConfig'],
-      resources: [`arn:${Aws.PARTITION}:sagemaker:${Aws.REGION}:${Aws.ACCOUNT_ID}:endpoint-config/*`],
+      resources: [compactArn('sagemaker', 'endpoint-config/*')],
     }));
 
     this.runtime = { table, alarmRule, deadLetterQueue, deadLetterAlarm, alarmedTopics: new Set() };

@@ -106,13 +106,13 @@ describe('the rollback controller (one per stack)', () => {
   test('least privilege: update only the guarded endpoints by ARN, publish only to its topic, put events only on the default bus', () => {
     const { template, endpoint } = canaryStack({ topic: true });
     const statements = statementsOfRole(template, 'SageMakerRolloutControllerRole');
-    const update = statements.find((s) => s.Sid === 'SteerGuardedEndpoints');
-    expect(update.Action).toBe('sagemaker:UpdateEndpointWeightsAndCapacities');
-    expect(update.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sagemaker:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:endpoint/${endpoint.endpointName}`]] });
+    const update = statements.find((s) => [s.Action].flat().includes('sagemaker:UpdateEndpointWeightsAndCapacities'));
+    expect(update.Action).toEqual(['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities']);
+    expect(update.Resource).toEqual({ 'Fn::Sub': `arn:\${AWS::Partition}:sagemaker:\${AWS::Region}:\${AWS::AccountId}:endpoint/${endpoint.endpointName}` });
     const publish = statements.find((s) => [s.Action].flat().includes('sns:Publish'));
     expect(publish.Resource).toEqual({ Ref: expect.stringMatching(/^Topic/) });
     const put = statements.find((s) => s.Action === 'events:PutEvents');
-    expect(put.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']] });
+    expect(put.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default' });
     for (const s of statements) {
       const actions = [s.Action].flat();
       if (actions.some((a: string) => a.startsWith('sagemaker:'))) expect(s.Resource).not.toBe('*');
@@ -133,8 +133,10 @@ describe('the rollback controller (one per stack)', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.resourceCountIs('AWS::Events::Rule', 2);
     template.resourceCountIs('Custom::SageMakerRolloutDeployment', 3);
-    const update = statementsOfRole(template, 'SageMakerRolloutControllerRole').find((s) => s.Sid === 'SteerGuardedEndpoints');
+    const update = statementsOfRole(template, 'SageMakerRolloutControllerRole').find((s) => [s.Action].flat().includes('sagemaker:UpdateEndpointWeightsAndCapacities'));
     expect(update.Resource).toHaveLength(3);
+    // Guarded endpoints are described through the same statement: no second list of the same ARNs.
+    expect(statementsOfRole(template, 'SageMakerRolloutControllerRole').filter((s) => s.Action === 'sagemaker:DescribeEndpoint')).toEqual([]);
   });
 
   test('a blue/green-only stack gets the function for the post-deploy check, without table, rules or queue', () => {

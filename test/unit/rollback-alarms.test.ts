@@ -126,7 +126,7 @@ describe('recommended rollback alarms', () => {
     const template = Template.fromStack(stack);
     const describe = statementsOfRole(template, 'SageMakerModelExecutionRole').find((s) => s.Action === 'cloudwatch:DescribeAlarms');
     expect(describe.Resource).toEqual([
-      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:TestStack-rollout-*']] },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:TestStack-rollout-*' },
       { 'Fn::GetAtt': [expect.stringMatching(/^Business/), 'Arn'] },
     ]);
     const names = only(template, 'AWS::SageMaker::Endpoint').resource.Properties.DeploymentConfig.AutoRollbackConfiguration.Alarms;
