@@ -1,4 +1,4 @@
-import { App, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { Annotations, App, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -36,30 +36,35 @@ interface ExampleStackProps extends StackProps {
   readonly inputs: ExampleInputs;
 }
 
-/** What every example stack shares: the two model versions, an encryption key and an announcement topic. */
+/** What every example stack shares: the model versions, an encryption key and an announcement topic. */
 abstract class ExampleStack extends Stack {
-  protected readonly v1: Model;
-  protected readonly v2: Model;
   protected readonly key: kms.Key;
   protected readonly topic: sns.Topic;
+  private readonly inputs: ExampleInputs;
 
   constructor(scope: Construct, id: string, props: ExampleStackProps) {
     super(scope, id, props);
-    this.v1 = new Model(this, 'RecommenderV1', {
-      image: ContainerImage.fromImageUri(props.inputs.image),
-      modelData: ModelData.fromS3Url(props.inputs.modelData),
-      networkIsolation: true,
-    });
-    this.v2 = new Model(this, 'RecommenderV2', {
-      image: ContainerImage.fromImageUri(props.inputs.candidateImage),
-      modelData: ModelData.fromS3Url(props.inputs.candidateModelData),
-      networkIsolation: true,
-    });
-    // One customer-managed key for the endpoint volumes and the topic. CloudWatch alarms can only
-    // publish to an encrypted topic when its key lets CloudWatch use it.
+    this.inputs = props.inputs;
+    // One customer-managed key for the endpoint volumes, the captures and the topic. CloudWatch
+    // alarms can only publish to an encrypted topic when its key lets CloudWatch use it.
     this.key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: `${id}: SageMaker volumes and rollout announcements` });
     this.key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.topic = new sns.Topic(this, 'Announcements', { masterKey: this.key, enforceSSL: true });
+  }
+
+  /** Version 1 (in production today) or 2 (the new model) of the recommender. */
+  protected recommender(version: 1 | 2): Model {
+    return new Model(this, `RecommenderV${version}`, {
+      image: ContainerImage.fromImageUri(version === 1 ? this.inputs.image : this.inputs.candidateImage),
+      modelData: ModelData.fromS3Url(version === 1 ? this.inputs.modelData : this.inputs.candidateModelData),
+      networkIsolation: true,
+    });
+  }
+
+  /** The example adds its candidate knowingly: the warning says what protects that deployment. */
+  protected acknowledgeCandidate(endpoint: ModelEndpoint): void {
+    Annotations.of(endpoint).acknowledgeWarning('cdk-sagemaker-rollout:variantSetChange',
+      'The example deploys its candidate with the endpoint; the post-deploy check and the rollout controller guard that change.');
   }
 }
 
@@ -70,7 +75,7 @@ export class SingleModelStack extends ExampleStack {
   constructor(scope: Construct, id: string, props: ExampleStackProps) {
     super(scope, id, props);
     this.endpoint = new ModelEndpoint(this, 'Recommender', {
-      production: { model: this.v1, instanceType: InstanceType.ML_M5_XLARGE, instanceCount: 2 },
+      production: { model: this.recommender(1), instanceType: InstanceType.ML_M5_XLARGE, instanceCount: 2 },
       encryptionKey: this.key,
       notificationTopic: this.topic,
     });
@@ -84,7 +89,7 @@ export class BlueGreenStack extends ExampleStack {
   constructor(scope: Construct, id: string, props: ExampleStackProps) {
     super(scope, id, props);
     this.endpoint = new ModelEndpoint(this, 'Recommender', {
-      production: { model: this.v2, instanceType: InstanceType.ML_M5_XLARGE, instanceCount: 5 },
+      production: { model: this.recommender(2), instanceType: InstanceType.ML_M5_XLARGE, instanceCount: 5 },
       trafficShift: TrafficShift.LINEAR_20PERCENT_EVERY_5MINUTES,
       rollbackAlarms: RollbackAlarms.recommended({ maxErrorRatePercent: 1, maxLatency: Duration.millis(250) }),
       encryptionKey: this.key,
@@ -100,9 +105,9 @@ export class CanaryStack extends ExampleStack {
   constructor(scope: Construct, id: string, props: ExampleStackProps) {
     super(scope, id, props);
     this.endpoint = new ModelEndpoint(this, 'Recommender', {
-      production: { model: this.v1, instanceType: InstanceType.ML_M5_XLARGE, instanceCount: 2 },
+      production: { model: this.recommender(1), instanceType: InstanceType.ML_M5_XLARGE, instanceCount: 2 },
       candidate: Candidate.canary({
-        model: this.v2,
+        model: this.recommender(2),
         trafficPercent: 10,
         promotion: CanaryPromotion.steps([10, 25, 50, 100], { interval: Duration.minutes(30), minInvocations: 500, approvalAt: 50 }),
       }),
@@ -110,6 +115,7 @@ export class CanaryStack extends ExampleStack {
       encryptionKey: this.key,
       notificationTopic: this.topic,
     });
+    this.acknowledgeCandidate(this.endpoint);
   }
 }
 
@@ -120,12 +126,13 @@ export class ShadowStack extends ExampleStack {
   constructor(scope: Construct, id: string, props: ExampleStackProps) {
     super(scope, id, props);
     this.endpoint = new ModelEndpoint(this, 'Recommender', {
-      production: { model: this.v1, instanceType: InstanceType.ML_M5_XLARGE, instanceCount: 2 },
-      candidate: Candidate.shadow({ model: this.v2, samplingPercent: 100 }),
+      production: { model: this.recommender(1), instanceType: InstanceType.ML_M5_XLARGE, instanceCount: 2 },
+      candidate: Candidate.shadow({ model: this.recommender(2), samplingPercent: 100 }),
       dataCapture: { samplingPercent: 100, encryptionKey: this.key },
       encryptionKey: this.key,
       notificationTopic: this.topic,
     });
+    this.acknowledgeCandidate(this.endpoint);
   }
 }
 

@@ -4,6 +4,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecr_assets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { acknowledgeWildcards } from './private/acknowledge';
 import { compactArn } from './private/naming';
 
 /** What a container image gives to the model that uses it. */
@@ -91,6 +92,7 @@ class RepositoryImage extends ContainerImage {
 
   public bind(_scope: Construct, grantee: iam.IGrantable): ContainerImageConfig {
     this.repository.grantPull(grantee);
+    acknowledgeWildcards(grantee, { resources: ['*'] }, GET_AUTHORIZATION_TOKEN_REASON);
     return { imageUri: this.repository.repositoryUriForTag(this.tag) };
   }
 }
@@ -109,6 +111,7 @@ class AssetImage extends ContainerImage {
       directory: path.resolve(this.directory),
     });
     this.asset.repository.grantPull(grantee);
+    acknowledgeWildcards(grantee, { resources: ['*'] }, GET_AUTHORIZATION_TOKEN_REASON);
     return { imageUri: this.asset.imageUri };
   }
 }
@@ -121,4 +124,8 @@ function grantEcrPull(grantee: iam.IGrantable, repositoryArn: string): void {
   });
   // GetAuthorizationToken has no resource-level permissions: AWS only accepts "*" for it.
   iam.Grant.addToPrincipal({ grantee, actions: ['ecr:GetAuthorizationToken'], resourceArns: ['*'] });
+  acknowledgeWildcards(grantee, { resources: ['*'] }, GET_AUTHORIZATION_TOKEN_REASON);
 }
+
+const GET_AUTHORIZATION_TOKEN_REASON = 'ecr:GetAuthorizationToken has no resource-level permissions (AWS accepts only "*"); the token alone pulls '
+  + 'nothing: image pulls are limited to the model\'s repository by the statement beside it.';

@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CfnEndpointConfig } from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+import { acknowledgeFindings, acknowledgeWildcards } from './private/acknowledge';
 import { validateWholeNumber } from './private/validation';
 
 /** Data capture: requests and answers of every variant written to S3 as JSON Lines. */
@@ -29,8 +30,8 @@ export interface DataCaptureOptions {
   readonly csvContentTypes?: string[];
   /**
    * Where captures go.
-   * @default - a bucket created for it: no public access, TLS only, encrypted, objects expire after
-   *   `expiration`, kept when the stack is deleted
+   * @default - a bucket created for it: no public access, TLS only, encrypted, versioned, objects
+   *   expire after `expiration` (and are gone for good one day later), kept when the stack is deleted
    */
   readonly bucket?: s3.IBucket;
   /**
@@ -48,6 +49,44 @@ export interface DataCaptureOptions {
    * @default Duration.days(30)
    */
   readonly expiration?: Duration;
+}
+
+/**
+ * The capture bucket: no public access, TLS only, encrypted, versioned (a deleted or overwritten capture can be
+ * recovered for a day), objects expire, kept when the stack is deleted.
+ */
+function createCaptureBucket(scope: Construct, options: DataCaptureOptions, expirationDays: number): s3.Bucket {
+  const bucket = new s3.Bucket(scope, 'CaptureBucket', {
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    encryption: options.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
+    encryptionKey: options.encryptionKey,
+    bucketKeyEnabled: options.encryptionKey ? true : undefined,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    versioned: true,
+    lifecycleRules: [
+      {
+        id: 'expire-captures',
+        expiration: Duration.days(expirationDays),
+        // Versioning keeps what expires or is deleted as a noncurrent version: gone for good one day later.
+        noncurrentVersionExpiration: Duration.days(1),
+        abortIncompleteMultipartUploadAfter: Duration.days(1),
+      },
+      { id: 'remove-expired-delete-markers', expiredObjectDeleteMarker: true },
+    ],
+    // Captures are evidence of what the models answered: deleting the stack must not delete them.
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  acknowledgeFindings(bucket, {
+    nag: ['AwsSolutions-S1', 'HIPAA.Security-S3BucketLoggingEnabled', 'NIST.800.53.R5-S3BucketLoggingEnabled'],
+    checkov: ['CKV_AWS_18'],
+  }, 'Server access logs need a second bucket, which would need its own logs; access to the captures is audited where AWS recommends it, '
+    + 'with CloudTrail data events of the account\'s trail (S3 docs, "Logging options for Amazon S3"). The library grants the endpoint\'s model '
+    + 'roles nothing but putting new objects under the capture prefix.');
+  acknowledgeFindings(bucket, { nag: ['HIPAA.Security-S3BucketReplicationEnabled', 'NIST.800.53.R5-S3BucketReplicationEnabled'] },
+    'Replicating captured requests and answers copies them to a second bucket, usually in another Region: a data-residency decision only the owner '
+    + 'of the data can make. The captures are temporary (they expire) and the bucket is kept when the stack is deleted.');
+  return bucket;
 }
 
 /** Data capture bound to an endpoint. */
@@ -86,21 +125,16 @@ export function bindDataCapture(scope: Construct, options: DataCaptureOptions, w
   const expirationDays = options.expiration?.toDays() ?? 30;
   validateWholeNumber('dataCapture.expiration (days)', expirationDays, 1);
 
-  const bucket = options.bucket ?? new s3.Bucket(scope, 'CaptureBucket', {
-    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-    enforceSSL: true,
-    encryption: options.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
-    encryptionKey: options.encryptionKey,
-    bucketKeyEnabled: options.encryptionKey ? true : undefined,
-    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-    lifecycleRules: [{ id: 'expire-captures', expiration: Duration.days(expirationDays), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
-    // Captures are evidence of what the models answered: deleting the stack must not delete them.
-    removalPolicy: RemovalPolicy.RETAIN,
-  });
+  const bucket = options.bucket ?? createCaptureBucket(scope, options, expirationDays);
 
+  const captures = bucket.arnForObjects(`${prefix}/*`);
   for (const role of writers) {
-    bucket.grantPut(role, `${prefix}/*`);
-    options.encryptionKey?.grantEncrypt(role);
+    // Exactly what SageMaker does with captures: put new objects (multipart uploads included) under the prefix.
+    iam.Grant.addToPrincipal({ grantee: role, actions: ['s3:PutObject'], resourceArns: [captures] });
+    acknowledgeWildcards(role, { resources: [captures] }, `SageMaker writes captures to keys it chooses under the capture prefix `
+      + `(<prefix>/<endpoint>/<variant>/yyyy/mm/dd/hh/<file>); the role may only put objects, only under that prefix.`);
+    // SSE-KMS uploads need a data key, and multipart uploads also decrypt it (S3 docs, "Using SSE-KMS").
+    options.encryptionKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
   }
 
   return {

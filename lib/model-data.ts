@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3_assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
+import { acknowledgeWildcards } from './private/acknowledge';
 import { compactArn } from './private/naming';
 
 /** What model data gives to the model that uses it. */
@@ -74,6 +75,11 @@ export function defaultReadablePrefix(key: string): string {
   return key;
 }
 
+/** Why a model may read a prefix rather than its one artifact (cdk-nag AwsSolutions-IAM5). */
+const READABLE_PREFIX_REASON = 'Read-only (s3:GetObject) access to the prefix of the model artifact rather than to the one object: when a deployment '
+  + 'moves to a new artifact, fleets still on an earlier one (kept endpoint configs, a fleet SageMaker rolled back) must still read theirs to scale '
+  + 'or be patched. ModelDataAccessOptions.readablePrefix narrows it.';
+
 function readablePattern(key: string, options: ModelDataAccessOptions): string {
   if (options.readablePrefix !== undefined) {
     const prefix = options.readablePrefix.replace(/^\/+/, '');
@@ -93,11 +99,9 @@ class S3ObjectData extends ModelData {
   }
 
   public bind(_scope: Construct, grantee: iam.IGrantable): ModelDataConfig {
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:GetObject'],
-      resourceArns: [compactArn('s3', `${this.bucketName}/${readablePattern(this.key, this.options)}`, { region: '', account: '' })],
-    });
+    const objects = compactArn('s3', `${this.bucketName}/${readablePattern(this.key, this.options)}`, { region: '', account: '' });
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [objects] });
+    acknowledgeWildcards(grantee, { resources: [objects] }, READABLE_PREFIX_REASON);
     return { uri: `s3://${this.bucketName}/${this.key}` };
   }
 }
@@ -121,7 +125,11 @@ class BucketData extends ModelData {
   }
 
   public bind(_scope: Construct, grantee: iam.IGrantable): ModelDataConfig {
-    this.bucket.grantRead(grantee, readablePattern(this.key, this.options));
+    // Only GetObject: SageMaker downloads the artifact and never lists the bucket.
+    const objects = this.bucket.arnForObjects(readablePattern(this.key, this.options));
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [objects] });
+    this.bucket.encryptionKey?.grantDecrypt(grantee);
+    acknowledgeWildcards(grantee, { resources: [objects] }, READABLE_PREFIX_REASON);
     return { uri: this.bucket.s3UrlForObject(this.key) };
   }
 }
@@ -135,9 +143,12 @@ class AssetData extends ModelData {
 
   public bind(scope: Construct, grantee: iam.IGrantable): ModelDataConfig {
     this.asset ??= new s3_assets.Asset(scope, 'ModelDataAsset', { ...this.options, path: path.resolve(this.filePath) });
-    // Every asset of the app lands in the same staging bucket under a content hash: granting the
-    // whole bucket keeps earlier artifacts (of fleets that still run) readable.
-    this.asset.bucket.grantRead(grantee);
+    // Every asset of the app lands in the same staging bucket under a content hash: granting every
+    // object keeps earlier artifacts (of fleets that still run) readable.
+    const objects = this.asset.bucket.arnForObjects('*');
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [objects] });
+    acknowledgeWildcards(grantee, { resources: [objects] }, 'Read-only (s3:GetObject) access to the CDK staging bucket\'s objects: assets are stored '
+      + 'under content hashes, so a fleet still running an earlier artifact after an update or rollback needs the earlier key too.');
     return { uri: this.asset.s3ObjectUrl };
   }
 }

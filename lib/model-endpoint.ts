@@ -15,6 +15,7 @@ import { EndpointDashboard } from './endpoint-dashboard';
 import { InstanceType } from './instance-type';
 import * as metrics from './metrics';
 import { IModel } from './model';
+import { acknowledgeFindings, acknowledgeWildcards, KMS_GRANT_WILDCARDS } from './private/acknowledge';
 import { arnName, compactArn, generatedEndpointName, MANAGED_BY_TAG } from './private/naming';
 import { durationInSeconds, validateSageMakerName, validateWholeNumber } from './private/validation';
 import { MAX_ROLLBACK_ALARMS, RollbackAlarms, RollbackAlarmSet } from './rollback-alarms';
@@ -269,7 +270,11 @@ export class ModelEndpoint extends EndpointBase {
       // Blue/green: the new fleet only (EndpointConfigName dimension), so errors of the old fleet
       // cannot abort a good deployment.
       : { variantName: production.variantName, endpointConfigName: config.attrEndpointConfigName, description: `the new production fleet of endpoint ${this.endpointName}` };
-    const rollback = (props.rollbackAlarms ?? RollbackAlarms.recommended())._bind(new Construct(this, 'RollbackAlarms'), {
+    const rollbackScope = new Construct(this, 'RollbackAlarms');
+    acknowledgeFindings(rollbackScope, { nag: ALARM_ACTION_IDS }, 'These alarms act through SageMaker, which reads them during every deployment '
+      + '(AutoRollbackConfiguration) and rolls back, and, for a canary, through the stack\'s rollout controller, which gets every state change from '
+      + 'EventBridge, rolls back and announces it on the notification topic. For blue/green, the alarms also notify the topic when one is given.');
+    const rollback = (props.rollbackAlarms ?? RollbackAlarms.recommended())._bind(rollbackScope, {
       endpointName: this.endpointName,
       alarmNamePrefix: controller.alarmNamePrefix,
       ...rollbackTarget,
@@ -358,14 +363,22 @@ export class ModelEndpoint extends EndpointBase {
     // Instances read the model, and SageMaker needs the key, before the config can serve.
     for (const v of variants) config.node.addDependency(v.model);
     if (props.encryptionKey) {
-      for (const v of variants) if (v.model.role) props.encryptionKey.grantEncryptDecrypt(v.model.role);
+      for (const v of variants) {
+        if (!v.model.role) continue;
+        props.encryptionKey.grantEncryptDecrypt(v.model.role);
+        acknowledgeWildcards(v.model.role, { actions: KMS_GRANT_WILDCARDS }, 'CDK\'s Key.grantEncryptDecrypt on the one key that encrypts this endpoint\'s '
+          + 'volumes: kms:ReEncrypt* and kms:GenerateDataKey* name variants of those operations on that key only, never other keys.');
+      }
     }
     return config;
   }
 
   private bindShadowAlarms(candidate: Candidate, shadow: ResolvedVariant, alarmNamePrefix: string): RollbackAlarmSet {
     const alarms = shadowOptionsOf(candidate)!.alarms ?? RollbackAlarms.recommended();
-    return alarms._bind(new Construct(this, 'ShadowAlarms'), {
+    const scope = new Construct(this, 'ShadowAlarms');
+    acknowledgeFindings(scope, { nag: ALARM_ACTION_IDS }, 'Shadow alarms notify, through the stack\'s rollout controller: it gets every state change '
+      + 'from EventBridge and announces it on the notification topic and as an EventBridge event; an alarm action would send a second, raw notification.');
+    return alarms._bind(scope, {
       endpointName: this.endpointName,
       variantName: shadow.variantName,
       alarmNamePrefix,
@@ -417,6 +430,9 @@ export class ModelEndpoint extends EndpointBase {
     const roles = [...new Set(models.map((m) => m.role).filter((r): r is iam.IRole => r !== undefined))];
     for (const role of roles) {
       iam.Grant.addToPrincipal({ grantee: role, actions: ['cloudwatch:DescribeAlarms'], resourceArns: [...arns] });
+      acknowledgeWildcards(role, { resources: [...arns] }, 'Read-only cloudwatch:DescribeAlarms on the alarms this library creates in the stack, '
+        + 'which all start with the stack\'s alarm name prefix: naming each alarm\'s ARN would make this policy wait for the alarms, the alarms for the '
+        + 'endpoint config (they watch the new fleet) and the config for this role, a dependency cycle.');
     }
     if (models.some((m) => m.role === undefined)) {
       Annotations.of(this).addWarningV2('cdk-sagemaker-rollout:importedModelRole',
@@ -490,6 +506,9 @@ export class ModelEndpoint extends EndpointBase {
     deployment.node.addDependency(this.resource);
   }
 }
+
+/** HIPAA and NIST: "the alarm has no action". */
+const ALARM_ACTION_IDS = ['HIPAA.Security-CloudWatchAlarmAction', 'NIST.800.53.R5-CloudWatchAlarmAction'];
 
 /** Every alarm whose name starts with the prefix. */
 function alarmArnPattern(alarmNamePrefix: string): string {

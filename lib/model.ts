@@ -5,6 +5,7 @@ import { CfnModel } from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { ContainerImage } from './container-image';
 import { ModelData } from './model-data';
+import { acknowledgeFindings, acknowledgeWildcards, INLINE_POLICY_REASON } from './private/acknowledge';
 import { arnName, compactArn, MANAGED_BY_TAG } from './private/naming';
 
 /** A SageMaker model, created here or imported. */
@@ -155,6 +156,8 @@ export class Model extends Resource implements IModel {
       ],
       resourceArns: ['*'],
     });
+    acknowledgeWildcards(this.role, { resources: ['*'] }, 'The EC2 network-interface actions SageMaker needs to place containers in a VPC '
+      + 'have no resource-level permissions for these calls (AWS accepts only "*"); they only manage the interfaces of the model\'s containers.');
     return {
       subnets: vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
       securityGroupIds: securityGroups.map((sg) => sg.securityGroupId),
@@ -204,11 +207,15 @@ class SharedModelRole extends Construct {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: 'Execution role of the SageMaker models of this stack (cdk-sagemaker-rollout)',
     });
+    const containerLogs = compactArn('logs', 'log-group:/aws/sagemaker/Endpoints/*');
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ContainerLogs',
       actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-      resources: [compactArn('logs', 'log-group:/aws/sagemaker/Endpoints/*')],
+      resources: [containerLogs],
     }));
+    acknowledgeWildcards(this.role, { resources: [containerLogs] },
+      'SageMaker writes container logs to the log group /aws/sagemaker/Endpoints/<endpoint name>, one stream per variant and instance; '
+      + 'the role is shared by the models of the stack, whose endpoints are not known when it is created, so it covers SageMaker endpoint log groups only.');
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ContainerMetrics',
       // PutMetricData has no resource-level permissions; the namespace condition is the scope.
@@ -216,5 +223,8 @@ class SharedModelRole extends Construct {
       resources: ['*'],
       conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } },
     }));
+    acknowledgeWildcards(this.role, { resources: ['*'] },
+      'cloudwatch:PutMetricData has no resource-level permissions (AWS accepts only "*"); the cloudwatch:namespace condition limits it to /aws/sagemaker/* namespaces.');
+    acknowledgeFindings(this.role, { nag: ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy'] }, INLINE_POLICY_REASON);
   }
 }

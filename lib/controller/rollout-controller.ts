@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledgeFindings, acknowledgeWildcards, INLINE_POLICY_REASON } from '../private/acknowledge';
 import { compactArn } from '../private/naming';
 import { handlerBundleDir } from '../private/package-assets';
 import { DeploymentSpec, ROLLOUT_EVENT_SOURCE } from '../runtime/spec';
@@ -50,8 +51,8 @@ const CONTROLLER_ID = 'SageMakerRolloutController';
  * promotes canaries step by step, announces shadow alarms and checks every deployment afterwards.
  *
  * Parts are created only when an endpoint needs them: a stack of blue/green endpoints gets the
- * function alone (for the post-deploy check); the first canary or shadow adds the state table, the
- * rules and the dead-letter queue; the first promotion schedule adds a one-minute schedule.
+ * function and its dead-letter queue alone (for the post-deploy check); the first canary or shadow
+ * adds the state table and the rules; the first promotion schedule adds a one-minute schedule.
  */
 export class RolloutController extends Construct {
   /** The controller of the stack that holds `scope`, created on first use. */
@@ -72,12 +73,11 @@ export class RolloutController extends Construct {
   private readonly verifiedArns = new Set<string>();
   private readonly guardedArns = new Set<string>();
   private readonly topics = new Set<sns.ITopic>();
+  private readonly deadLetterQueue: sqs.Queue;
+  private readonly deadLetterAlarm: cloudwatch.Alarm;
   private runtime?: {
     table: dynamodb.Table;
     alarmRule: events.Rule;
-    deadLetterQueue: sqs.Queue;
-    deadLetterAlarm: cloudwatch.Alarm;
-    alarmedTopics: Set<sns.ITopic>;
   };
   private schedule?: events.Rule;
 
@@ -95,6 +95,12 @@ export class RolloutController extends Construct {
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    acknowledgeFindings(logGroup, {
+      nag: ['HIPAA.Security-CloudWatchLogGroupEncrypted', 'NIST.800.53.R5-CloudWatchLogGroupEncrypted'],
+      checkov: ['CKV_AWS_158'],
+    }, 'CloudWatch Logs encrypts every log group at rest. These logs hold operational metadata only (endpoint, variant and alarm names, weights, '
+      + 'decisions, errors), never inference requests, answers or captures; a customer managed key would need a key policy for the CloudWatch Logs '
+      + 'service in every stack, which the library cannot add to a key it did not create.');
     // An explicit role instead of the managed AWSLambdaBasicExecutionRole: logs go to this log group only.
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -105,6 +111,7 @@ export class RolloutController extends Construct {
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [logGroup.logGroupArn],
     }));
+    acknowledgeFindings(this.role, { nag: ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy'] }, INLINE_POLICY_REASON);
 
     // Statements whose resources grow as endpoints join; rendered once, at synthesis.
     // Guarded endpoints (canary or shadow) may be described and steered; endpoints that are only
@@ -113,9 +120,26 @@ export class RolloutController extends Construct {
     this.endpointStatement = new iam.PolicyStatement({ actions: ['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities'] });
     this.alarmStatement = new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'] });
 
+    // Events that could not be delivered or handled after every retry land here, and page someone: alarm and
+    // endpoint events as much as CloudFormation's requests to the post-deploy check (also asynchronous invocations).
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmName: `${this.alarmNamePrefix}controller-failed-events`,
+      alarmDescription: 'A rollback, promotion, announcement or deployment check failed after every retry: read the dead-letter queue and act on the endpoint by hand (npx cdk-sagemaker-rollout status <endpoint>).',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     this.function = new lambda.Function(this, 'Function', {
       description: 'cdk-sagemaker-rollout controller (one per stack)',
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       code: lambda.Code.fromAsset(handlerBundleDir('rollout-controller')),
       handler: 'index.handler',
@@ -127,11 +151,25 @@ export class RolloutController extends Construct {
       timeout: Duration.minutes(10),
       retryAttempts: 2,
       maxEventAge: Duration.hours(1),
+      deadLetterQueue: this.deadLetterQueue,
       environment: {
         ALARM_NAME_PREFIX: this.alarmNamePrefix,
         EVENT_SOURCE: ROLLOUT_EVENT_SOURCE,
       },
     });
+    acknowledgeFindings(this.function, {
+      nag: ['HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5-LambdaInsideVPC'],
+      checkov: ['CKV_AWS_117'],
+    }, 'The controller serves no network clients and calls only AWS APIs (SageMaker, CloudWatch, DynamoDB, SNS, EventBridge), over TLS with signed '
+      + 'requests; nothing it reaches lives in a VPC. In a VPC it would need a NAT gateway, or VPC endpoints for each of those services, in every stack using the library.');
+    acknowledgeFindings(this.function, {
+      nag: ['HIPAA.Security-LambdaConcurrency', 'NIST.800.53.R5-LambdaConcurrency'],
+      checkov: ['CKV_AWS_115'],
+    }, 'Reserved concurrency is taken from the account\'s pool and fails to deploy where the quota leaves no room (new accounts have 10), and a low cap '
+      + 'would throttle rollbacks exactly when several alarms fire at once. Invocations are bounded by their sources: alarm and endpoint state changes, '
+      + 'CloudFormation requests, and one per minute of the promotion schedule.');
+    acknowledgeFindings(this.function, { checkov: ['CKV_AWS_173'] }, 'The environment holds no secrets (the alarm name prefix, the event source, '
+      + 'the state table\'s name); Lambda encrypts it at rest with its AWS managed key, and a customer managed key would protect nothing more.');
   }
 
   /**
@@ -154,13 +192,7 @@ export class RolloutController extends Construct {
     if (extraNames.length > 0) {
       runtime.alarmRule.addEventPattern({ detail: { alarmName: extraNames } });
     }
-    if (rollout.topic) {
-      this.allowPublish(rollout.topic);
-      if (!runtime.alarmedTopics.has(rollout.topic)) {
-        runtime.alarmedTopics.add(rollout.topic);
-        runtime.deadLetterAlarm.addAlarmAction(new cw_actions.SnsAction(rollout.topic));
-      }
-    }
+    if (rollout.topic) this.allowPublish(rollout.topic);
     if (rollout.promotion) this.ensureSchedule();
   }
 
@@ -168,10 +200,16 @@ export class RolloutController extends Construct {
     return !Token.isUnresolved(name) && name.startsWith(this.alarmNamePrefix);
   }
 
+  /** Lets the function announce on the topic, which also hears about failed events. */
   private allowPublish(topic: sns.ITopic): void {
     if (this.topics.has(topic)) return;
     this.topics.add(topic);
     topic.grantPublish(this.role);
+    if (topic.masterKey) {
+      acknowledgeWildcards(this.role, { actions: ['kms:GenerateDataKey*'] }, 'CDK\'s Topic.grantPublish on an encrypted topic: publishing needs '
+        + 'kms:GenerateDataKey* and kms:Decrypt on the topic\'s key (as the Amazon SNS documentation on encrypted topics specifies), granted on that key only.');
+    }
+    this.deadLetterAlarm.addAlarmAction(new cw_actions.SnsAction(topic));
   }
 
   /** The custom resource that checks a deployment and registers its rollout, served by this function. */
@@ -202,7 +240,10 @@ export class RolloutController extends Construct {
     if (this.alarmStatement.resources.length === 0) {
       this.role.addToPrincipalPolicy(this.alarmStatement);
       // Every alarm this library makes in the stack starts with the prefix: one resource covers them all.
-      this.alarmStatement.addResources(compactArn('cloudwatch', `alarm:${this.alarmNamePrefix}*`));
+      const ownAlarms = compactArn('cloudwatch', `alarm:${this.alarmNamePrefix}*`);
+      this.alarmStatement.addResources(ownAlarms);
+      acknowledgeWildcards(this.role, { resources: [ownAlarms] }, 'Read-only cloudwatch:DescribeAlarms on the alarms this library creates in the '
+        + 'stack, which all start with the stack\'s alarm name prefix: one resource for any number of endpoints keeps the policy under its size limit.');
     }
     alarms.forEach((alarm, i) => {
       if (!this.isOwnAlarmName(names[i]) && !this.alarmStatement.resources.includes(alarm.alarmArn)) {
@@ -223,29 +264,17 @@ export class RolloutController extends Construct {
       // The table holds the audit trail of every rollout decision: keep it when the stack goes.
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    acknowledgeFindings(table, { nag: ['HIPAA.Security-DynamoDBInBackupPlan', 'NIST.800.53.R5-DynamoDBInBackupPlan'] }, 'Point-in-time recovery is on '
+      + '(restore to any second of the last 35 days) and the table is kept when the stack is deleted; putting it in an AWS Backup plan is an '
+      + 'account-level policy (usually a tag-based backup selection), not something a library should create per stack.');
+    acknowledgeFindings(table, { checkov: ['CKV_AWS_119'] }, 'Encrypted at rest with the AWS managed key for DynamoDB. The table holds rollout state '
+      + 'and decisions (endpoint and variant names, weights, times, reasons), no inference data: a customer managed key would add a key policy and a '
+      + 'monthly cost per stack and protect nothing more.');
     table.grantReadWriteData(this.role);
     this.function.addEnvironment('TABLE_NAME', table.tableName);
 
-    // Events that could not be delivered or handled after every retry land here, and page someone.
-    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    const deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmName: `${this.alarmNamePrefix}controller-failed-events`,
-      alarmDescription: 'A rollback, promotion or announcement failed after every retry: read the dead-letter queue and act on the endpoint by hand (npx cdk-sagemaker-rollout status <endpoint>).',
-      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    (this.function.node.defaultChild as lambda.CfnFunction).deadLetterConfig = { targetArn: deadLetterQueue.queueArn };
-    deadLetterQueue.grantSendMessages(this.role);
-
     const target = () => new targets.LambdaFunction(this.function, {
-      deadLetterQueue,
+      deadLetterQueue: this.deadLetterQueue,
       retryAttempts: 8,
       maxEventAge: Duration.hours(2),
     });
@@ -284,8 +313,11 @@ export class RolloutController extends Construct {
       actions: ['sagemaker:DescribeEndpointConfig'],
       resources: [compactArn('sagemaker', 'endpoint-config/*')],
     }));
+    acknowledgeWildcards(this.role, { resources: [compactArn('sagemaker', 'endpoint-config/*')] }, 'Read-only sagemaker:DescribeEndpointConfig: '
+      + 'reconciling a canary needs the variants of the config the endpoint runs, and CloudFormation generates a new config name on every deployment, '
+      + 'so the names cannot be listed.');
 
-    this.runtime = { table, alarmRule, deadLetterQueue, deadLetterAlarm, alarmedTopics: new Set() };
+    this.runtime = { table, alarmRule };
     return this.runtime;
   }
 
@@ -302,6 +334,8 @@ export class RolloutController extends Construct {
       actions: ['cloudwatch:GetMetricData'],
       resources: ['*'],
     }));
+    acknowledgeWildcards(this.role, { resources: ['*'] }, 'cloudwatch:GetMetricData has no resource-level permissions (AWS accepts only "*"); '
+      + 'it reads metrics only, to count the requests a canary served during a promotion step.');
   }
 }
 

@@ -5,8 +5,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Candidate, ModelEndpoint, RollbackAlarms, TrafficShift } from '../../lib';
 import { modelV1, modelV2, newStack, only, statementsOfRole } from './util';
 
+/** The endpoint's alarms (not the controller's dead-letter alarm). */
 function alarmsOf(template: Template): Record<string, any> {
-  return template.findResources('AWS::CloudWatch::Alarm');
+  const all = template.findResources('AWS::CloudWatch::Alarm');
+  return Object.fromEntries(Object.entries(all).filter(([, a]) => !String(a.Properties.AlarmName).endsWith('controller-failed-events')));
 }
 
 function alarmBySuffix(template: Template, suffix: string): any {

@@ -35,14 +35,18 @@ describe('Candidate.shadow', () => {
     });
   });
 
-  test('the capture bucket blocks public access, enforces TLS, is encrypted, expires objects after 30 days and is kept', () => {
+  test('the capture bucket blocks public access, enforces TLS, is encrypted and versioned, expires objects after 30 days and is kept', () => {
     const { template } = shadowStack();
     const bucket = only(template, 'AWS::S3::Bucket');
     expect(bucket.resource.DeletionPolicy).toBe('Retain');
     expect(bucket.resource.Properties).toEqual(expect.objectContaining({
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      LifecycleConfiguration: { Rules: [expect.objectContaining({ ExpirationInDays: 30, Status: 'Enabled' })] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: { Rules: [
+        expect.objectContaining({ ExpirationInDays: 30, NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' }),
+        expect.objectContaining({ ExpiredObjectDeleteMarker: true, Status: 'Enabled' }),
+      ] },
     }));
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
@@ -72,9 +76,11 @@ describe('Candidate.shadow', () => {
       KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] },
       DestinationS3Uri: { 'Fn::Join': ['', ['s3://', { Ref: expect.stringMatching(/^ECaptureBucket/) }, '/captures']] },
     }));
+    const kmsGrant = statementsOfRole(template, 'SageMakerModelExecutionRole').find((st) => JSON.stringify(st.Action) === JSON.stringify(['kms:GenerateDataKey', 'kms:Decrypt']));
+    expect(kmsGrant.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] });
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } })] },
-      LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 7 })] },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 7 })]) },
     });
   });
 
