@@ -242,7 +242,7 @@ export class ModelEndpoint extends EndpointBase {
   /** The capture bucket, when data capture is on. */
   public readonly dataCaptureBucket?: s3.IBucket;
   /** The dashboard, unless turned off. */
-  public readonly dashboard?: cloudwatch.Dashboard;
+  public readonly dashboard?: cloudwatch.CfnDashboard;
   /** The endpoint config CloudFormation replaces on every change. */
   public readonly endpointConfig: CfnEndpointConfig;
   /** The endpoint's CloudFormation resource. */
@@ -321,12 +321,16 @@ export class ModelEndpoint extends EndpointBase {
     this.registerWithController(props, controller, config, candidate, rollback, shadow);
 
     if (props.dashboard ?? true) {
+      const alarms = [...this.rollbackAlarms, ...this.shadowAlarms];
+      const names = [...rollback.names, ...(shadow?.names ?? [])];
       this.dashboard = new EndpointDashboard(this, 'Dashboard', {
         endpointName: this.endpointName,
         productionVariantName: production.variantName,
         candidateVariantName: candidate?.variantName,
         candidateKind: candidate?.role,
-        alarms: [...this.rollbackAlarms, ...this.shadowAlarms],
+        // The library's alarms by their known names (no reference to resolve); others by ARN.
+        alarmArns: alarms.map((alarm, i) => (isOwnAlarmName(names[i], controller.alarmNamePrefix) && !Token.isUnresolved(names[i])
+          ? `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${names[i]}` : alarm.alarmArn)),
       }).dashboard;
     }
   }
@@ -423,9 +427,7 @@ export class ModelEndpoint extends EndpointBase {
     if (this.rollbackAlarms.length === 0) return;
     const arns = new Set<string>();
     this.rollbackAlarms.forEach((alarm, i) => {
-      const name = this.rollbackAlarmNames[i];
-      const ours = !Token.isUnresolved(name) && name.startsWith(alarmNamePrefix);
-      arns.add(ours ? alarmArnPattern(alarmNamePrefix) : alarm.alarmArn);
+      arns.add(isOwnAlarmName(this.rollbackAlarmNames[i], alarmNamePrefix) ? alarmArnPattern(alarmNamePrefix) : alarm.alarmArn);
     });
     const roles = [...new Set(models.map((m) => m.role).filter((r): r is iam.IRole => r !== undefined))];
     for (const role of roles) {
@@ -509,6 +511,14 @@ export class ModelEndpoint extends EndpointBase {
 
 /** HIPAA and NIST: "the alarm has no action". */
 const ALARM_ACTION_IDS = ['HIPAA.Security-CloudWatchAlarmAction', 'NIST.800.53.R5-CloudWatchAlarmAction'];
+
+/**
+ * Whether an alarm was made by this library in this stack: its name starts with the stack's prefix
+ * (the prefix is literal even when the endpoint name after it is a token).
+ */
+function isOwnAlarmName(name: string, alarmNamePrefix: string): boolean {
+  return name.startsWith(alarmNamePrefix);
+}
 
 /** Every alarm whose name starts with the prefix. */
 function alarmArnPattern(alarmNamePrefix: string): string {

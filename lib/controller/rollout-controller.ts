@@ -196,8 +196,9 @@ export class RolloutController extends Construct {
     if (rollout.promotion) this.ensureSchedule();
   }
 
+  /** The library's alarms start with the prefix, which stays literal even when the rest of the name is a token. */
   private isOwnAlarmName(name: string): boolean {
-    return !Token.isUnresolved(name) && name.startsWith(this.alarmNamePrefix);
+    return name.startsWith(this.alarmNamePrefix);
   }
 
   /** Lets the function announce on the topic, which also hears about failed events. */

@@ -2,6 +2,9 @@ import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 
+/** cdk-nag ids already acknowledged, per construct. */
+const acknowledged = new WeakMap<IConstruct, Set<string>>();
+
 /** Ids of the findings one reason answers, per scanner. */
 export interface FindingIds {
   /** cdk-nag rule ids, per item where the rule reports items (`AwsSolutions-IAM5[Resource::*]`). */
@@ -17,7 +20,12 @@ export interface FindingIds {
  * resource's `Metadata.checkov.skip` in the template (checkov reports those as skipped, with the comment).
  */
 export function acknowledgeFindings(scope: IConstruct, ids: FindingIds, reason: string): void {
+  // A shared role gets the same acknowledgement from every model that uses it: record it once.
+  const done = acknowledged.get(scope) ?? new Set<string>();
+  acknowledged.set(scope, done);
   for (const id of ids.nag ?? []) {
+    if (done.has(id)) continue;
+    done.add(id);
     Validations.of(scope).acknowledge({ id, reason });
   }
   if (ids.checkov && ids.checkov.length > 0) {

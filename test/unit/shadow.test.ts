@@ -148,6 +148,22 @@ describe('dashboard', () => {
     expect(body).toContain('shadow (shadow)');
   });
 
+  test('the body is one Fn::Sub: the library\'s alarms by name, names known only at deploy time as variables', () => {
+    const { template, endpoint } = shadowStack();
+    const body = only(template, 'AWS::CloudWatch::Dashboard').resource.Properties.DashboardBody['Fn::Sub'];
+    const alarms = JSON.parse(body).widgets.find((w: any) => w.type === 'alarm').properties.alarms;
+    expect(alarms).toEqual([...endpoint.rollbackAlarmNames, ...Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .map((a: any) => a.Properties.AlarmName).filter((n: string) => n.includes('-shadow-'))]
+      .map((name) => `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${name}`));
+
+    const stack = newStack();
+    const { Token } = require('aws-cdk-lib');
+    new ModelEndpoint(stack, 'E', { endpointName: Token.asString({ Ref: 'EndpointNameParameter' }), production: { model: modelV1(stack) } });
+    const sub = only(Template.fromStack(stack), 'AWS::CloudWatch::Dashboard').resource.Properties.DashboardBody['Fn::Sub'];
+    expect(sub[1]).toEqual(expect.objectContaining({ EndpointName: { Ref: 'EndpointNameParameter' } }));
+    expect(sub[0]).toContain('"EndpointName","${EndpointName}"');
+  });
+
   test('dashboard: false leaves it out', () => {
     const stack = newStack();
     new ModelEndpoint(stack, 'E', { production: { model: modelV1(stack) }, dashboard: false });
