@@ -128,11 +128,16 @@ export function renderStatus(r: StatusReport): string {
     out.push('History (newest first):');
     out.push(table(['TIME', 'ACTION', 'BY', 'TRAFFIC', 'REASON'], r.history.map((h) => [
       h.at, h.action, h.by,
-      h.percentBefore !== undefined || h.percentAfter !== undefined ? `${num(h.percentBefore)}% -> ${num(h.percentAfter)}%` : '',
+      trafficChange(h.percentBefore, h.percentAfter),
       h.reason,
     ])));
   }
   return out.join('\n');
+}
+
+function trafficChange(before: number | undefined, after: number | undefined): string {
+  if (after === undefined) return '';
+  return before === undefined || before === after ? `${num(after)}%` : `${num(before)}% -> ${num(after)}%`;
 }
 
 function describeRollout(r: StatusReport): string {

@@ -74,8 +74,8 @@ export interface RollbackCause {
 
 export type RollbackOutcome = 'rolled-back' | 'already-rolled-back';
 
-async function loadCanary(deps: RolloutDeps, endpointName: string): Promise<{ spec: RegisteredRollout; state: Versioned<RolloutState> }> {
-  const spec = await deps.store.getSpec(endpointName);
+async function loadCanary(deps: RolloutDeps, endpointName: string, knownSpec?: RegisteredRollout): Promise<{ spec: RegisteredRollout; state: Versioned<RolloutState> }> {
+  const spec = knownSpec ?? await deps.store.getSpec(endpointName);
   if (!spec) {
     throw new RolloutError(`endpoint "${endpointName}" has no rollout registered in this stack's table: it is not managed here, or its candidate was removed`, 'not-managed');
   }
@@ -138,8 +138,8 @@ function entry(deps: RolloutDeps, e: Omit<HistoryEntry, 'at'>): HistoryEntry {
  * person acts. The state is written first, so a promotion in flight loses; the weights follow; the
  * announcement last. A duplicate or late event changes nothing: one describe, no update.
  */
-export async function rollBack(deps: RolloutDeps, endpointName: string, cause: RollbackCause, deadlines: Deadlines): Promise<RollbackOutcome> {
-  const { spec, state: read } = await loadCanary(deps, endpointName);
+export async function rollBack(deps: RolloutDeps, endpointName: string, cause: RollbackCause, deadlines: Deadlines, knownSpec?: RegisteredRollout): Promise<RollbackOutcome> {
+  const { spec, state: read } = await loadCanary(deps, endpointName, knownSpec);
   if (spec.kind !== 'canary') {
     throw new RolloutError(`endpoint "${endpointName}" has a shadow candidate, which never serves traffic: nothing to roll back`, 'not-allowed');
   }
@@ -480,7 +480,7 @@ export async function onAlarm(deps: RolloutDeps, alarmName: string, reason: stri
     });
     return `shadow alarm ${alarmName} of ${endpointName} announced`;
   }
-  const outcome = await rollBack(deps, endpointName, { by: 'alarm', actor: 'controller', alarmName, reason: `alarm ${alarmName} in ALARM: ${reason}` }, deadlines);
+  const outcome = await rollBack(deps, endpointName, { by: 'alarm', actor: 'controller', alarmName, reason: `alarm ${alarmName} in ALARM: ${reason}` }, deadlines, spec);
   return `${endpointName}: ${outcome}`;
 }
 

@@ -50,7 +50,7 @@ describe('status', () => {
     expect(run.stdout).toMatch(/production +90 \/ 90 +1 \/ 1 +90%/);
     expect(run.stdout).toMatch(/candidate +10 \/ 10 +1 \/ 1 +10%/);
     expect(run.stdout).toMatch(new RegExp(`${canary.alarms[0]} +OK +rolls back`));
-    expect(run.stdout).toMatch(/History \(newest first\):\n.*\n.*started +deployment +-% -> 10% +new canary candidate/);
+    expect(run.stdout).toMatch(/History \(newest first\):\n.*\n.*started +deployment +10% +new canary candidate/);
   });
 
   test('as JSON: the same facts for scripts', async () => {
