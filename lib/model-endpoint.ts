@@ -1,4 +1,4 @@
-import { Annotations, CfnDeletionPolicy, Duration, IResource, Resource, Size, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, CfnDeletionPolicy, Duration, IResource, Resource, Size, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -492,7 +492,8 @@ export class ModelEndpoint extends EndpointBase {
         alarmNames: alarms.names,
         topicArn: props.notificationTopic?.topicArn,
       };
-      Tags.of(this.resource).add(STATE_TABLE_TAG, controller.table!.tableName);
+      // Set on the resource's own tag manager: Tags.of() would add an aspect that every synthesis walks.
+      this.resource.tags.setTag(STATE_TABLE_TAG, controller.table!.tableName);
     }
     if (verify) controller.verifyEndpoint({ endpointArn: this.endpointArn, alarms: rollback.alarms, alarmNames: rollback.names, topic: props.notificationTopic });
 
