@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CfnEndpoint, CfnEndpointConfig } from 'aws-cdk-lib/aws-sagemaker';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -19,7 +20,7 @@ import { acknowledgeFindings, acknowledgeWildcards, KMS_GRANT_WILDCARDS } from '
 import { arnName, compactArn, generatedEndpointName, MANAGED_BY_TAG } from './private/naming';
 import { durationInSeconds, validateSageMakerName, validateWholeNumber } from './private/validation';
 import { MAX_ROLLBACK_ALARMS, RollbackAlarms, RollbackAlarmSet } from './rollback-alarms';
-import { STATE_TABLE_TAG } from './runtime/spec';
+import { MANAGED_BY_TAG_KEY, STATE_TABLE_TAG } from './runtime/spec';
 import { TrafficShift } from './traffic-shift';
 
 /** Serverless capacity of a variant, instead of instances. */
@@ -217,6 +218,11 @@ interface ResolvedVariant {
  * replaced (and kept) on every change.
  */
 export class ModelEndpoint extends EndpointBase {
+  /** Tag on every model, endpoint config and endpoint this library creates (the CLI's cleanup looks for it). */
+  public static readonly MANAGED_BY_TAG_KEY = MANAGED_BY_TAG_KEY;
+  /** Tag on an endpoint with a canary or shadow: the name of the stack's state table (the CLI finds the rollout through it). */
+  public static readonly STATE_TABLE_TAG_KEY = STATE_TABLE_TAG;
+
   /** Imports an existing endpoint by name, for its metrics and ARN. */
   public static fromEndpointName(scope: Construct, id: string, endpointName: string): IModelEndpoint {
     validateSageMakerName('endpointName', endpointName);
@@ -245,6 +251,11 @@ export class ModelEndpoint extends EndpointBase {
   public readonly dashboard?: cloudwatch.CfnDashboard;
   /** The endpoint config CloudFormation replaces on every change. */
   public readonly endpointConfig: CfnEndpointConfig;
+  /**
+   * The stack's rollout controller (one function for every endpoint of the stack): watch its
+   * errors, or read its logs, to see what it decided.
+   */
+  public readonly controllerFunction: lambda.IFunction;
   /** The endpoint's CloudFormation resource. */
   public readonly resource: CfnEndpoint;
 
@@ -261,6 +272,7 @@ export class ModelEndpoint extends EndpointBase {
     this.candidateVariantName = candidate?.variantName;
 
     const controller = RolloutController.of(this);
+    this.controllerFunction = controller.function;
     const config = this.createEndpointConfig(props, variants);
     this.endpointConfig = config;
 

@@ -1,18 +1,9 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { RolloutEvents } from '../rollout-events';
 
-/** The detail-types of the events this library puts on the default bus (source `cdk-sagemaker-rollout`). */
-export type AnnouncementType =
-  | 'Canary Rolled Back'
-  | 'Canary Rollback Reapplied'
-  | 'Canary Rollback Failed'
-  | 'Canary Step'
-  | 'Canary Awaiting Approval'
-  | 'Canary Promoted'
-  | 'Canary Paused'
-  | 'Canary Resumed'
-  | 'Shadow Alarm'
-  | 'Deployment Rolled Back By SageMaker';
+/** The detail-types of the events this library puts on the default bus: the constants of `RolloutEvents`. */
+export type AnnouncementType = (typeof RolloutEvents)[Exclude<keyof typeof RolloutEvents, 'prototype' | 'SOURCE'>];
 
 export interface Announcement {
   readonly type: AnnouncementType;

@@ -102,3 +102,19 @@ describe('retrying', () => {
     expect(now).toBeLessThanOrEqual(100_000);
   });
 });
+
+describe('RolloutEvents', () => {
+  test('names every detail-type the controller puts, with the source it uses', () => {
+    const { RolloutEvents } = require('../../lib');
+    const { ROLLOUT_EVENT_SOURCE } = require('../../lib/runtime/spec');
+    expect(RolloutEvents.SOURCE).toBe(ROLLOUT_EVENT_SOURCE);
+    const announced = new Set<string>();
+    const fs = require('fs');
+    for (const file of ['rollout.ts', 'handler.ts']) {
+      const source = fs.readFileSync(require('path').join(__dirname, '..', '..', 'lib', 'runtime', file), 'utf-8');
+      for (const match of source.matchAll(/type: '([^']+)'/g)) announced.add(match[1]);
+    }
+    const constants = Object.entries(RolloutEvents).filter(([key]) => key !== 'SOURCE').map(([, value]) => value);
+    expect([...announced].sort()).toEqual([...constants].sort());
+  });
+});
