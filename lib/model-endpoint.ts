@@ -10,14 +10,14 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { Candidate, canaryOptionsOf, shadowOptionsOf } from './candidate';
 import { PromotionSchedule } from './canary-promotion';
-import { RolloutController } from './controller/rollout-controller';
+import { isOwnAlarmName, ownAlarmsArn, RolloutController } from './controller/rollout-controller';
 import { bindDataCapture, DataCaptureOptions } from './data-capture';
 import { EndpointDashboard } from './endpoint-dashboard';
 import { InstanceType } from './instance-type';
 import * as metrics from './metrics';
 import { IModel } from './model';
 import { acknowledgeFindings, acknowledgeWildcards, KMS_GRANT_WILDCARDS } from './private/acknowledge';
-import { arnName, compactArn, generatedEndpointName, MANAGED_BY_TAG } from './private/naming';
+import { arnName, arnSubTemplate, compactArn, generatedEndpointName, MANAGED_BY_TAG } from './private/naming';
 import { durationInSeconds, validateSageMakerName, validateWholeNumber } from './private/validation';
 import { MAX_ROLLBACK_ALARMS, RollbackAlarms, RollbackAlarmSet } from './rollback-alarms';
 import { MANAGED_BY_TAG_KEY, STATE_TABLE_TAG } from './runtime/spec';
@@ -342,7 +342,7 @@ export class ModelEndpoint extends EndpointBase {
         candidateKind: candidate?.role,
         // The library's alarms by their known names (no reference to resolve); others by ARN.
         alarmArns: alarms.map((alarm, i) => (isOwnAlarmName(names[i], controller.alarmNamePrefix) && !Token.isUnresolved(names[i])
-          ? `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${names[i]}` : alarm.alarmArn)),
+          ? arnSubTemplate('cloudwatch', `alarm:${names[i]}`) : alarm.alarmArn)),
       }).dashboard;
     }
   }
@@ -439,7 +439,7 @@ export class ModelEndpoint extends EndpointBase {
     if (this.rollbackAlarms.length === 0) return;
     const arns = new Set<string>();
     this.rollbackAlarms.forEach((alarm, i) => {
-      arns.add(isOwnAlarmName(this.rollbackAlarmNames[i], alarmNamePrefix) ? alarmArnPattern(alarmNamePrefix) : alarm.alarmArn);
+      arns.add(isOwnAlarmName(this.rollbackAlarmNames[i], alarmNamePrefix) ? ownAlarmsArn(alarmNamePrefix) : alarm.alarmArn);
     });
     const roles = [...new Set(models.map((m) => m.role).filter((r): r is iam.IRole => r !== undefined))];
     for (const role of roles) {
@@ -524,19 +524,6 @@ export class ModelEndpoint extends EndpointBase {
 
 /** HIPAA and NIST: "the alarm has no action". */
 const ALARM_ACTION_IDS = ['HIPAA.Security-CloudWatchAlarmAction', 'NIST.800.53.R5-CloudWatchAlarmAction'];
-
-/**
- * Whether an alarm was made by this library in this stack: its name starts with the stack's prefix
- * (the prefix is literal even when the endpoint name after it is a token).
- */
-function isOwnAlarmName(name: string, alarmNamePrefix: string): boolean {
-  return name.startsWith(alarmNamePrefix);
-}
-
-/** Every alarm whose name starts with the prefix. */
-function alarmArnPattern(alarmNamePrefix: string): string {
-  return compactArn('cloudwatch', `alarm:${alarmNamePrefix}*`);
-}
 
 /**
  * The variants with their defaults, checks and weights. Canary weights are percentages, so the

@@ -188,17 +188,12 @@ export class RolloutController extends Construct {
     this.addEndpointArn(this.endpointStatement, this.guardedArns, rollout.endpointArn);
     this.addAlarms(rollout.alarms, rollout.alarmNames);
     // Alarms this library created match the rule by prefix; alarms given by the user are listed by name.
-    const extraNames = rollout.alarmNames.filter((name) => !this.isOwnAlarmName(name));
+    const extraNames = rollout.alarmNames.filter((name) => !isOwnAlarmName(name, this.alarmNamePrefix));
     if (extraNames.length > 0) {
       runtime.alarmRule.addEventPattern({ detail: { alarmName: extraNames } });
     }
     if (rollout.topic) this.allowPublish(rollout.topic);
     if (rollout.promotion) this.ensureSchedule();
-  }
-
-  /** The library's alarms start with the prefix, which stays literal even when the rest of the name is a token. */
-  private isOwnAlarmName(name: string): boolean {
-    return name.startsWith(this.alarmNamePrefix);
   }
 
   /** Lets the function announce on the topic, which also hears about failed events. */
@@ -241,13 +236,13 @@ export class RolloutController extends Construct {
     if (this.alarmStatement.resources.length === 0) {
       this.role.addToPrincipalPolicy(this.alarmStatement);
       // Every alarm this library makes in the stack starts with the prefix: one resource covers them all.
-      const ownAlarms = compactArn('cloudwatch', `alarm:${this.alarmNamePrefix}*`);
+      const ownAlarms = ownAlarmsArn(this.alarmNamePrefix);
       this.alarmStatement.addResources(ownAlarms);
       acknowledgeWildcards(this.role, { resources: [ownAlarms] }, 'Read-only cloudwatch:DescribeAlarms on the alarms this library creates in the '
         + 'stack, which all start with the stack\'s alarm name prefix: one resource for any number of endpoints keeps the policy under its size limit.');
     }
     alarms.forEach((alarm, i) => {
-      if (!this.isOwnAlarmName(names[i]) && !this.alarmStatement.resources.includes(alarm.alarmArn)) {
+      if (!isOwnAlarmName(names[i], this.alarmNamePrefix) && !this.alarmStatement.resources.includes(alarm.alarmArn)) {
         this.alarmStatement.addResources(alarm.alarmArn);
       }
     });
@@ -353,4 +348,17 @@ export function alarmNamePrefixOf(stack: Stack): string {
     name = `${name.slice(0, 31)}-${hash.toString(16).padStart(8, '0')}`;
   }
   return `${name}-rollout-`;
+}
+
+/**
+ * Whether an alarm was made by this library in this stack: its name starts with the stack's prefix
+ * (the prefix is literal even when the endpoint name after it is a token).
+ */
+export function isOwnAlarmName(name: string, alarmNamePrefix: string): boolean {
+  return name.startsWith(alarmNamePrefix);
+}
+
+/** One ARN for every alarm whose name starts with the prefix. */
+export function ownAlarmsArn(alarmNamePrefix: string): string {
+  return compactArn('cloudwatch', `alarm:${alarmNamePrefix}*`);
 }

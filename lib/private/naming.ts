@@ -21,20 +21,26 @@ export function arnName(name: string): string {
 }
 
 /**
- * An ARN in the stack's partition (and, with `region: true`, its region and account), as one
- * `Fn::Sub` string rather than CDK's usual `Fn::Join` of pseudo parameters: less than half the size,
- * which keeps the roles' policies of stacks with dozens of endpoints under IAM's size limits.
+ * An ARN in `Fn::Sub` syntax, with the stack's partition and, unless given, its region and account:
+ * for use inside a larger `Fn::Sub` string, such as a dashboard body.
+ */
+export function arnSubTemplate(service: string, resource: string, options: { region?: string; account?: string } = {}): string {
+  return `arn:\${AWS::Partition}:${service}:${options.region ?? '${AWS::Region}'}:${options.account ?? '${AWS::AccountId}'}:${resource}`;
+}
+
+/**
+ * An ARN in the stack's partition (and, unless given, its region and account), as one `Fn::Sub`
+ * string rather than CDK's usual `Fn::Join` of pseudo parameters: less than half the size, which
+ * keeps the roles' policies of stacks with dozens of endpoints under IAM's size limits.
  * Parts that are tokens fall back to the usual form.
  */
 export function compactArn(service: string, resource: string, options: { region?: string; account?: string } = {}): string {
-  const region = options.region ?? '${AWS::Region}';
-  const account = options.account ?? '${AWS::AccountId}';
-  if ([service, resource, region, account].some((part) => Token.isUnresolved(part))) {
+  if ([service, resource, options.region, options.account].some((part) => part !== undefined && Token.isUnresolved(part))) {
     const r = options.region ?? Aws.REGION;
     const a = options.account ?? Aws.ACCOUNT_ID;
     return `arn:${Aws.PARTITION}:${service}:${r}:${a}:${resource}`;
   }
-  const template = `arn:\${AWS::Partition}:${service}:${region}:${account}:${resource}`;
+  const template = arnSubTemplate(service, resource, options);
   // One token per ARN, so that IAM sees equal ARNs as equal and merges or drops duplicates.
   let arn = compactArns.get(template);
   if (arn === undefined) {
