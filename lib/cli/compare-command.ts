@@ -1,6 +1,6 @@
-import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { CaptureRecord, compareRecords, ComparisonReport, parseCaptureLine } from '../runtime/compare';
+import { variantMetricValues } from '../runtime/signals';
 import { CliClients, CliError, ExitCode, ManagedEndpoint } from './context';
 import { num, percent, table } from './format';
 
@@ -99,24 +99,14 @@ async function readCaptures(clients: CliClients, bucket: string, prefix: string,
 }
 
 /** Mean and maximum `ModelLatency` of a variant over the window, in milliseconds. */
-async function latency(clients: CliClients, endpointName: string, variant: string, since: Date, until: Date): Promise<{ mean?: number; max?: number }> {
-  const metric = (stat: string, id: string) => ({
-    Id: id,
-    MetricStat: {
-      Metric: { Namespace: 'AWS/SageMaker', MetricName: 'ModelLatency', Dimensions: [{ Name: 'EndpointName', Value: endpointName }, { Name: 'VariantName', Value: variant }] },
-      Period: 60,
-      Stat: stat,
-    },
+async function latency(clients: CliClients, endpointName: string, variantName: string, start: Date, end: Date): Promise<{ mean?: number; max?: number }> {
+  const values = await variantMetricValues(clients.cloudwatch, {
+    endpointName, variantName, metricName: 'ModelLatency', statistics: ['Sum', 'SampleCount', 'Maximum'], start, end,
   });
-  const out = await clients.cloudwatch.send(new GetMetricDataCommand({
-    StartTime: since, EndTime: until, MetricDataQueries: [metric('Sum', 'total'), metric('SampleCount', 'count'), metric('Maximum', 'max')],
-  }));
-  const values = (id: string) => out.MetricDataResults?.find((r) => r.Id === id)?.Values ?? [];
-  const sum = values('total').reduce((a, b) => a + b, 0);
-  const count = values('count').reduce((a, b) => a + b, 0);
-  const max = values('max');
+  const sum = values.Sum.reduce((a, b) => a + b, 0);
+  const count = values.SampleCount.reduce((a, b) => a + b, 0);
   // ModelLatency is published in microseconds.
-  return { mean: count > 0 ? sum / count / 1000 : undefined, max: max.length > 0 ? Math.max(...max) / 1000 : undefined };
+  return { mean: count > 0 ? sum / count / 1000 : undefined, max: values.Maximum.length > 0 ? Math.max(...values.Maximum) / 1000 : undefined };
 }
 
 export function renderComparison(r: CompareResult): string {

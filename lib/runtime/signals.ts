@@ -28,30 +28,53 @@ export async function alarmStates(cloudwatch: CloudWatchClient, alarmNames: stri
  */
 export async function invocationsBetween(cloudwatch: CloudWatchClient, endpointName: string, variantName: string, start: Date, end: Date): Promise<number> {
   if (end <= start) return 0;
-  let total = 0;
+  const { Sum } = await variantMetricValues(cloudwatch, { endpointName, variantName, metricName: 'Invocations', statistics: ['Sum'], start, end });
+  return Sum.reduce((a, b) => a + b, 0);
+}
+
+/** One metric of one variant, in SageMaker's `AWS/SageMaker` namespace, over a time window. */
+export interface VariantMetricQuery {
+  readonly endpointName: string;
+  readonly variantName: string;
+  readonly metricName: string;
+  readonly statistics: readonly string[];
+  readonly start: Date;
+  readonly end: Date;
+}
+
+/**
+ * The metric's one-minute values for each statistic, every page of them: periods without data
+ * have no value. One GetMetricData call per page, all statistics together.
+ */
+export async function variantMetricValues(cloudwatch: CloudWatchClient, query: VariantMetricQuery): Promise<Record<string, number[]>> {
+  const values: Record<string, number[]> = {};
+  for (const stat of query.statistics) values[stat] = [];
+  // Query ids must start with a lower-case letter and be unique; statistics such as p99 are not valid ids.
+  const ids = query.statistics.map((_, i) => `s${i}`);
   let next: string | undefined;
   do {
     const out = await cloudwatch.send(new GetMetricDataCommand({
-      StartTime: start,
-      EndTime: end,
+      StartTime: query.start,
+      EndTime: query.end,
       NextToken: next,
-      MetricDataQueries: [{
-        Id: 'invocations',
+      MetricDataQueries: query.statistics.map((stat, i) => ({
+        Id: ids[i],
         MetricStat: {
           Metric: {
             Namespace: 'AWS/SageMaker',
-            MetricName: 'Invocations',
-            Dimensions: [{ Name: 'EndpointName', Value: endpointName }, { Name: 'VariantName', Value: variantName }],
+            MetricName: query.metricName,
+            Dimensions: [{ Name: 'EndpointName', Value: query.endpointName }, { Name: 'VariantName', Value: query.variantName }],
           },
           Period: 60,
-          Stat: 'Sum',
+          Stat: stat,
         },
-      }],
+      })),
     }));
     for (const result of out.MetricDataResults ?? []) {
-      for (const value of result.Values ?? []) total += value;
+      const stat = query.statistics[ids.indexOf(result.Id ?? '')];
+      if (stat !== undefined) values[stat].push(...(result.Values ?? []));
     }
     next = out.NextToken;
   } while (next);
-  return total;
+  return values;
 }

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { AddTagsCommand } from '@aws-sdk/client-sagemaker';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { MANAGED_BY_TAG_KEY, STATE_TABLE_TAG } from '../../lib/runtime/spec';
-import { createCanaryEndpoint, createEndpoint, createEndpointConfig, createModel, EMULATOR_ACCOUNT_ID, s3Client, sagemakerClient, setAlarmState, uniqueName } from '../support/emulator';
+import { createCanaryEndpoint, createEndpoint, createEndpointConfig, createModel, EMULATOR_ACCOUNT_ID, putVariantMetric, s3Client, sagemakerClient, setAlarmState, uniqueName } from '../support/emulator';
 import { FaultProxy } from '../support/fault-proxy';
 import { createStateTable, deployCanary, FakeClock, runtimeDeps } from '../runtime/fixture';
 
@@ -214,6 +214,10 @@ describe('compare', () => {
     const config = uniqueName('c');
     await createEndpointConfig({ name: config, variants: [{ variantName: 'production', modelName: model, weight: 1 }] });
     await createEndpoint({ name: endpointName, configName: config });
+    // ModelLatency, in microseconds as SageMaker publishes it: production 10 and 30 ms, the shadow 50 ms.
+    for (const [variantName, value] of [['production', 10_000], ['production', 30_000], ['shadow', 50_000]] as const) {
+      await putVariantMetric({ endpointName, variantName, metricName: 'ModelLatency', value, unit: 'Microseconds', timestamp: new Date(t) });
+    }
 
     const args = ['compare', endpointName, '--capture-uri', `s3://${bucket}/data-capture`, '--since', '2026-11-28T09:00:00Z', '--until', '2026-11-28T10:00:00Z', '--tolerance', '0.001'];
     const json = await cli([...args, '--json']);
@@ -224,11 +228,13 @@ describe('compare', () => {
       exactAgreement: 1, toleranceAgreement: 3, exactAgreementPercent: 25, toleranceAgreementPercent: 75, unpairedProduction: 0, unpairedShadow: 0,
     }));
     expect(report.disagreements).toEqual([{ id: 'e4', input: '7,8', production: '{"label": "cat"}', shadow: '{"label": "dog"}' }]);
+    expect(report.latencyMs).toEqual({ production: { mean: 20, max: 30 }, shadow: { mean: 50, max: 50 } });
 
     const text = await cli(args);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('Agreement: 25% exact (1 of 4), 75% within a relative tolerance of 0.001 (3 of 4)');
     expect(text.stdout).toMatch(/captured requests +4 +4/);
+    expect(text.stdout).toMatch(/mean latency \(ms\) +20 +50/);
   });
 
   test('without a capture destination it says what to pass: exit 2', async () => {
