@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PROJECT_ROOT, VENVS_DIR, venvExecutable } from '../support/python-tools';
-import { FIXTURES_DIR, listEntriesWithReasons, runTool, shortName, synthesizeExampleApp, SynthesizedExampleApp, ToolRun } from './gate-support';
+import { FIXTURES_DIR, inFiles, listEntriesWithReasons, runTool, shortName, synthesizeExampleApp, SynthesizedExampleApp, ToolRun } from './gate-support';
 
 const CFN_LINT = venvExecutable('cfn-lint', 'cfn-lint');
 const CONFIG_FILE = path.join(PROJECT_ROOT, '.cfnlintrc.yaml');
@@ -47,10 +47,8 @@ function cfnLintVersion(): string {
   return 'unknown';
 }
 
-function inFiles(findings: CfnLintFinding[], files: string[]): CfnLintFinding[] {
-  const wanted = new Set(files.map((f) => path.resolve(f)));
-  return findings.filter((f) => wanted.has(path.resolve(f.Filename)));
-}
+/** Where cfn-lint found it. */
+const fileOf = (f: CfnLintFinding): string => f.Filename;
 
 /** A finding as cfn-lint prints it in its default format. */
 function formatFinding(f: CfnLintFinding): string {
@@ -70,7 +68,7 @@ describe('cfn-lint (1.58, from .venvs/cfn-lint) over every stack of the example 
 
   test('zero errors and zero warnings', () => {
     const { run } = result;
-    const findings = inFiles(result.findings, example.templates);
+    const findings = inFiles(result.findings, example.templates, fileOf);
     const errors = findings.filter((f) => f.Level === 'Error');
     const warnings = findings.filter((f) => f.Level === 'Warning');
     const switchedOff = listEntriesWithReasons(CONFIG_FILE, 'ignore_checks').map((e) => e.id);
@@ -95,7 +93,7 @@ describe('cfn-lint (1.58, from .venvs/cfn-lint) over every stack of the example 
 
   test('rejects a broken template (proof that the gate can fail)', () => {
     const { run } = result;
-    const findings = inFiles(result.findings, [BROKEN_FIXTURE]);
+    const findings = inFiles(result.findings, [BROKEN_FIXTURE], fileOf);
     const ids = findings.map((f) => f.Rule.Id);
     // A misspelt property, a string where a number belongs, and a GetAtt of a resource that does not exist.
     expect(ids).toEqual(expect.arrayContaining(['E3002', 'E3012', 'E1010']));

@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import { PROJECT_ROOT, venvExecutable } from '../support/python-tools';
-import { FIXTURES_DIR, listEntriesWithReasons, runTool, shortName, synthesizeExampleApp, SynthesizedExampleApp, ToolRun } from './gate-support';
+import { FIXTURES_DIR, inFiles, listEntriesWithReasons, runTool, shortName, synthesizeExampleApp, SynthesizedExampleApp, ToolRun } from './gate-support';
 
 const CHECKOV = venvExecutable('checkov', 'checkov');
 const CONFIG_FILE = path.join(PROJECT_ROOT, '.checkov.yaml');
@@ -61,10 +61,8 @@ async function scan(files: string[]): Promise<{ run: ToolRun; report: CheckovRep
   return { run, report };
 }
 
-function inFiles(results: CheckovResult[] | undefined, files: string[]): CheckovResult[] {
-  const wanted = new Set(files.map((f) => path.resolve(f)));
-  return (results ?? []).filter((r) => wanted.has(path.resolve(r.file_abs_path)));
-}
+/** Where checkov found it. */
+const fileOf = (r: CheckovResult): string => r.file_abs_path;
 
 function formatResult(r: CheckovResult): string {
   return `${r.check_id} ${r.check_name}\n  ${r.check_result.result} for ${r.resource} (${shortName(r.file_abs_path)}:${r.file_line_range.join('-')})`;
@@ -98,9 +96,9 @@ describe('checkov (3.3, from .venvs/checkov) over every stack of the example app
   test('zero failed checks', () => {
     const { run, report } = result;
     const templates = example.templates;
-    const passed = inFiles(report.results.passed_checks, templates);
-    const failed = inFiles(report.results.failed_checks, templates);
-    const skipped = inFiles(report.results.skipped_checks, templates);
+    const passed = inFiles(report.results.passed_checks, templates, fileOf);
+    const failed = inFiles(report.results.failed_checks, templates, fileOf);
+    const skipped = inFiles(report.results.skipped_checks, templates, fileOf);
     const skippedInConfig = listEntriesWithReasons(CONFIG_FILE, 'skip-check').map((e) => e.id);
     console.log([
       `checkov ${report.summary.checkov_version}: ${templates.length} templates (${example.stacks.map((s) => s.stackName).join(', ')}), `
@@ -113,7 +111,7 @@ describe('checkov (3.3, from .venvs/checkov) over every stack of the example app
     expect(report.results.parsing_errors ?? []).toEqual([]);
     // Every template was scanned: a template checkov did not recognise would pass with no results at all.
     for (const template of templates) {
-      expect({ template: shortName(template), checked: inFiles([...passed, ...failed, ...skipped], [template]).length > 0 })
+      expect({ template: shortName(template), checked: inFiles([...passed, ...failed, ...skipped], [template], fileOf).length > 0 })
         .toEqual({ template: shortName(template), checked: true });
     }
     expect(failed.map(formatResult)).toEqual([]);
@@ -122,7 +120,7 @@ describe('checkov (3.3, from .venvs/checkov) over every stack of the example app
   test('every skip has a written reason', () => {
     const templates = example.templates;
     // Skips a resource declares in its metadata: checkov fills in "No comment provided" when there is none.
-    for (const r of inFiles(result.report.results.skipped_checks, templates)) {
+    for (const r of inFiles(result.report.results.skipped_checks, templates, fileOf)) {
       const reason = r.check_result.suppress_comment ?? '';
       expect({ check: `${r.check_id} on ${r.resource}`, reasonGiven: reason !== 'No comment provided' && reason.length >= 20 })
         .toEqual({ check: `${r.check_id} on ${r.resource}`, reasonGiven: true });
@@ -133,7 +131,7 @@ describe('checkov (3.3, from .venvs/checkov) over every stack of the example app
   });
 
   test('flags a broken template (proof that the gate can fail)', () => {
-    const failed = inFiles(result.report.results.failed_checks, [BROKEN_FIXTURE]);
+    const failed = inFiles(result.report.results.failed_checks, [BROKEN_FIXTURE], fileOf);
     // A SageMaker model without network isolation, a log group without KMS encryption.
     expect(failed.map((r) => `${r.check_id} ${r.resource}`)).toEqual(expect.arrayContaining([
       'CKV_AWS_370 AWS::SageMaker::Model.Model',

@@ -89,6 +89,12 @@ export function runTool(executable: string, args: string[], options: { cwd?: str
   });
 }
 
+/** The findings (of any tool) that point into one of the files; the tools report other paths for the fixtures. */
+export function inFiles<T>(findings: readonly T[] | undefined, files: string[], fileOf: (finding: T) => string): T[] {
+  const wanted = new Set(files.map((f) => path.resolve(f)));
+  return (findings ?? []).filter((f) => wanted.has(path.resolve(fileOf(f))));
+}
+
 /** A template path as the logs show it: relative to the directory it was synthesized or written to. */
 export function shortName(file: string): string {
   return path.basename(file);
