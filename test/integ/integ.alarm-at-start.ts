@@ -9,6 +9,7 @@
 import { IntegTest } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { InstanceType, ModelEndpoint } from '../../lib';
 import { failingModel, Probe, settle, targetConfig } from './support/kit';
 
@@ -25,9 +26,10 @@ const firing = new cloudwatch.Alarm(stack, 'AlwaysFiring', {
   metric: new cloudwatch.Metric({ namespace: 'IntegRollout', metricName: 'NeverPublished', period: Duration.minutes(1) }),
   threshold: 1, evaluationPeriods: 1, treatMissingData: cloudwatch.TreatMissingData.BREACHING,
 });
-const target = targetConfig(stack, 'V2Config', {
-  variants: [{ variantName: endpoint.productionVariantName, model: failingModel(stack, 'V2', { version: 'v2' }) }],
-});
+const v2 = failingModel(stack, 'V2', { version: 'v2' });
+const target = targetConfig(stack, 'V2Config', { variants: [{ variantName: endpoint.productionVariantName, model: v2 }] });
+// Whoever SageMaker reads the alarm as (the caller or the model role), it may: this case is about the alarm's state.
+v2.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [firing.alarmArn] }));
 const probe = new Probe(stack, 'Probe', { functionName: 'integ-rollout-alarm-at-start-probe' });
 probe.grantEndpoint(endpointName);
 probe.grant(['cloudwatch:DescribeAlarms'], [firing.alarmArn]);

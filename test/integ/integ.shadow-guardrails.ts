@@ -10,6 +10,7 @@
  */
 import { IntegTest } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Candidate, InstanceType, ModelEndpoint } from '../../lib';
 import { failingModel, Probe, settle, SteadyTraffic, targetConfig, variantErrorAlarm } from './support/kit';
@@ -55,6 +56,10 @@ new SteadyTraffic(stack, 'AddVariantTraffic', { endpointName: addName, ratePerSe
 const probe = new Probe(stack, 'Probe', { functionName: 'integ-rollout-shadow-guardrails-probe' });
 probe.grantEndpoint(shadowName);
 probe.grantEndpoint(addName);
+// Whoever SageMaker reads the alarms as (the caller or the models' shared role), it may: this case is about guarding.
+const alarmArns = [shadowAlarm.alarmArn, addAlarm.alarmArn];
+probe.grant(['cloudwatch:DescribeAlarms'], alarmArns);
+v1.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: alarmArns }));
 settle(integ.assertions, probe, {
   question: 'guardedUpdate', label: 'guardrails with a shadow variant',
   endpointName: shadowName, targetConfigName: shadowTarget.attrEndpointConfigName, alarmNames: [shadowAlarm.alarmName], bakeSeconds: 600,
