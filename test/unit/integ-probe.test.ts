@@ -105,3 +105,18 @@ describe('guarded update driven through the API', () => {
     expect(probe.decideGuardedUpdate({ ...base, endpointStatus: 'Failed', endpointConfigName: 'new' }).verdict).toBe('unexpected');
   });
 });
+
+describe('metric resolution of enhanced metrics', () => {
+  const at = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds)).toISOString();
+  test('datapoints between whole minutes: high resolution', () => {
+    expect(probe.decideMetricResolution({ metricName: 'Invocations', minDatapoints: 6, timestamps: [0, 10, 20, 30, 40, 50].map(at) }))
+      .toMatchObject({ verdict: 'settled', answer: { resolution: 'high-resolution', betweenWholeMinutes: 5 } });
+  });
+  test('datapoints only on whole minutes: one-minute resolution', () => {
+    expect(probe.decideMetricResolution({ metricName: 'Invocations', minDatapoints: 6, timestamps: [0, 60, 120, 180, 240, 300].map(at) }))
+      .toMatchObject({ verdict: 'settled', answer: { resolution: 'one-minute', betweenWholeMinutes: 0 } });
+  });
+  test('waits for enough datapoints', () => {
+    expect(probe.decideMetricResolution({ metricName: 'Invocations', minDatapoints: 6, timestamps: [0, 60].map(at) }).verdict).toBe('waiting');
+  });
+});

@@ -154,6 +154,23 @@ function decideGuardedUpdate(obs) {
   return { verdict: 'unexpected', detail: `endpoint ${obs.endpointStatus} on ${obs.endpointConfigName}: ${obs.failureReason || 'no reason'}` };
 }
 
+/**
+ * Enhanced metrics at a 10-second interval: is the endpoint/variant-level series (no InstanceId)
+ * stored at high resolution? Asked with a 10-second period, a high-resolution series has
+ * datapoints between whole minutes; a standard one only on whole minutes.
+ */
+function decideMetricResolution(obs) {
+  const stamps = obs.timestamps.map((t) => Date.parse(t));
+  if (stamps.length < obs.minDatapoints) {
+    return { verdict: 'waiting', detail: `${stamps.length} datapoints of ${obs.metricName} so far (need ${obs.minDatapoints})` };
+  }
+  const offMinute = stamps.filter((t) => (t / 1000) % 60 !== 0).length;
+  const answer = { metricName: obs.metricName, datapoints: stamps.length, betweenWholeMinutes: offMinute, resolution: offMinute > 0 ? 'high-resolution' : 'one-minute' };
+  return { verdict: 'settled', answer, detail: offMinute > 0
+    ? `${obs.metricName} is stored at high resolution: 10-second alarms see data`
+    : `${obs.metricName} is stored at one-minute resolution: 10-second alarms see no data, the standard alarms protect` };
+}
+
 // ---- observations ------------------------------------------------------------------------------
 
 let clients;
@@ -328,6 +345,17 @@ async function answer(q) {
       return decideStateChangeEvents({ endpointName: q.endpointName, events: await recordedEvents(q.logGroupName) });
     case 'guardedUpdate':
       return guardedUpdate(q);
+    case 'metricResolution': {
+      const end = new Date();
+      const out = await c().cloudwatch.send(new (c().cw.GetMetricDataCommand)({
+        StartTime: new Date(end.getTime() - q.windowMinutes * 60_000), EndTime: end,
+        MetricDataQueries: [{ Id: 'm', ReturnData: true, MetricStat: { Period: 10, Stat: 'Sum', Metric: {
+          Namespace: 'AWS/SageMaker', MetricName: q.metricName,
+          Dimensions: [{ Name: 'EndpointName', Value: q.endpointName }, { Name: 'VariantName', Value: q.variantName }] } } }],
+      }));
+      const timestamps = (out.MetricDataResults?.[0]?.Timestamps || []).map((t) => new Date(t).toISOString());
+      return decideMetricResolution({ metricName: q.metricName, timestamps, minDatapoints: q.minDatapoints });
+    }
     default:
       return { verdict: 'unexpected', detail: `unknown question ${JSON.stringify(q.question)}` };
   }
@@ -339,6 +367,7 @@ exports.decideDescribeAlarmsScope = decideDescribeAlarmsScope;
 exports.decideShadowCapture = decideShadowCapture;
 exports.decideStateChangeEvents = decideStateChangeEvents;
 exports.decideGuardedUpdate = decideGuardedUpdate;
+exports.decideMetricResolution = decideMetricResolution;
 exports.handler = async (event) => {
   const result = { question: event.question, label: event.label, ...(await answer(event)) };
   if (result.verdict !== 'waiting') console.log(`SETTLED ${JSON.stringify(result)}`);
