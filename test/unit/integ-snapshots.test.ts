@@ -37,6 +37,35 @@ test.each(caseFiles().map((f) => path.basename(f)))('%s matches its snapshot', (
   expect(compareSnapshot(snapshotDirOf(path.join(INTEG_DIR, name)), path.join(outRoot, name))).toEqual([]);
 });
 
+test.each(caseFiles().map((f) => path.basename(f)))('%s: every assertion is in a stack that its test case deploys', (name) => {
+  // integ-tests-alpha can put assertions in a DeployAssert stack no test case names (an
+  // IntegTestCaseStack's own `assertions`): they would never run, and the case would pass untested.
+  const dir = snapshotDirOf(path.join(INTEG_DIR, name));
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'integ.json'), 'utf8'));
+  const deployed = new Set(Object.values<{ assertionStackName?: string }>(manifest.testCases).map((t) => t.assertionStackName));
+  const withAssertions = fs.readdirSync(dir).filter((f) => f.endsWith('.template.json'))
+    .filter((f) => Object.keys(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).Resources ?? {}).some((id) => /^(LambdaInvoke|AwsApiCall)/.test(id)))
+    .map((f) => f.replace('.template.json', ''));
+  expect(withAssertions.length).toBeGreaterThan(0);
+  expect(withAssertions.filter((stack) => !deployed.has(stack))).toEqual([]);
+});
+
+test('blue/green: step 2 updates the endpoint of step 1 in place, with a broken model under guardrails', () => {
+  const dir = snapshotDirOf(path.join(INTEG_DIR, 'integ.blue-green.ts'));
+  const read = (stack: string) => JSON.parse(fs.readFileSync(path.join(dir, `${stack}.template.json`), 'utf8')).Resources as Record<string, any>;
+  const ofType = (resources: Record<string, any>, type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  const [v1, v2] = [read('V1'), read('V2Broken')];
+  const [[v1EndpointId, v1Endpoint]] = ofType(v1, 'AWS::SageMaker::Endpoint');
+  const [[v2EndpointId, v2Endpoint]] = ofType(v2, 'AWS::SageMaker::Endpoint');
+  expect(v2EndpointId).toBe(v1EndpointId);
+  expect(v2Endpoint.Properties.EndpointName).toBe(v1Endpoint.Properties.EndpointName);
+  expect(v2Endpoint.Properties.DeploymentConfig.AutoRollbackConfiguration.Alarms.length).toBeGreaterThan(0);
+  // Same logical ids, different model data: CloudFormation replaces the model, hence the config
+  // that names it, and updates the endpoint to the new config.
+  expect(ofType(v2, 'AWS::SageMaker::Model')[0][1].Properties.PrimaryContainer.ModelDataUrl)
+    .not.toEqual(ofType(v1, 'AWS::SageMaker::Model')[0][1].Properties.PrimaryContainer.ModelDataUrl);
+});
+
 test('a case whose template changed is reported, at the property that changed', () => {
   const differences = compareSnapshot(snapshotDirOf(path.join(INTEG_DIR, CHANGED_CASE)), path.join(outRoot, 'integ.changed.ts'));
   expect(differences).toEqual([{
