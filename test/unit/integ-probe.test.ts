@@ -74,6 +74,11 @@ describe('shadow capture', () => {
   });
 });
 
+test('a capture file belongs to the variant named right after the endpoint in its key', () => {
+  expect(probe.variantOfCaptureKey('capture/integ-rollout-shadow/shadow/2026/01/01/00/12-34.jsonl', 'capture/integ-rollout-shadow/')).toBe('shadow');
+  expect(() => probe.variantOfCaptureKey('other/x.jsonl', 'capture/e/')).toThrow('capture key other/x.jsonl is not under capture/e/');
+});
+
 describe('endpoint state-change events', () => {
   const event = (status: string) => ({ detail: { EndpointName: 'e', EndpointStatus: status, EndpointArn: 'arn' } });
   test('the documented IN_SERVICE spelling', () => {

@@ -239,8 +239,7 @@ async function captureRecords(bucketName, prefix) {
   do {
     const page = await c.storage.send(new c.s3.ListObjectsV2Command({ Bucket: bucketName, Prefix: prefix, ContinuationToken: token }));
     for (const object of page.Contents || []) {
-      // <prefix><endpoint>/<variant>/yyyy/mm/dd/hh/<file>.jsonl
-      const variant = object.Key.slice(prefix.length).split('/')[1];
+      const variant = variantOfCaptureKey(object.Key, prefix);
       const body = await c.storage.send(new c.s3.GetObjectCommand({ Bucket: bucketName, Key: object.Key }));
       const text = await body.Body.transformToString();
       for (const line of text.split('\n')) {
@@ -253,6 +252,16 @@ async function captureRecords(bucketName, prefix) {
     token = page.NextContinuationToken;
   } while (token);
   return byVariant;
+}
+
+/**
+ * The variant a capture file belongs to. SageMaker writes
+ * `<destination prefix>/<endpoint>/<variant>/yyyy/mm/dd/hh/<file>.jsonl`; `endpointPrefix` is
+ * everything up to and including `<endpoint>/`.
+ */
+function variantOfCaptureKey(key, endpointPrefix) {
+  if (!key.startsWith(endpointPrefix)) throw new Error(`capture key ${key} is not under ${endpointPrefix}`);
+  return key.slice(endpointPrefix.length).split('/')[0];
 }
 
 async function recordedEvents(logGroupName) {
@@ -368,6 +377,7 @@ exports.decideShadowCapture = decideShadowCapture;
 exports.decideStateChangeEvents = decideStateChangeEvents;
 exports.decideGuardedUpdate = decideGuardedUpdate;
 exports.decideMetricResolution = decideMetricResolution;
+exports.variantOfCaptureKey = variantOfCaptureKey;
 exports.handler = async (event) => {
   const result = { question: event.question, label: event.label, ...(await answer(event)) };
   if (result.verdict !== 'waiting') console.log(`SETTLED ${JSON.stringify(result)}`);
