@@ -33,6 +33,7 @@ function decideCanaryRollback(obs) {
     firstAlarmAt: obs.firstAlarmAt || null,
     weightZeroBy: obs.lastModifiedTime,
     secondsFromAlarmToZeroWeight: alarmAt !== undefined ? Math.round((rolledBackAt - alarmAt) / 1000) : null,
+    // From the first minute the candidate served (CloudWatch, minute precision): detection plus reaction.
     secondsFromFirstTrafficToZeroWeight: obs.trafficSince ? Math.round((rolledBackAt - Date.parse(obs.trafficSince)) / 1000) : null,
   };
   return { verdict: 'settled', answer, detail: `canary rolled back to 0 %, ${answer.secondsFromAlarmToZeroWeight} s after its first alarm` };
@@ -208,6 +209,21 @@ async function firstAlarmAt(alarmNames) {
   return first ? new Date(first).toISOString() : undefined;
 }
 
+/** The first minute in which the variant served requests (minute precision), from CloudWatch. */
+async function firstInvocationMinute(endpointName, variantName) {
+  const c = aws();
+  const end = new Date();
+  const out = await c.cloudwatch.send(new c.cw.GetMetricDataCommand({
+    StartTime: new Date(end.getTime() - 3 * 3600_000), EndTime: end, ScanBy: 'TimestampAscending',
+    MetricDataQueries: [{ Id: 'i', ReturnData: true, MetricStat: { Period: 60, Stat: 'Sum', Metric: {
+      Namespace: 'AWS/SageMaker', MetricName: 'Invocations',
+      Dimensions: [{ Name: 'EndpointName', Value: endpointName }, { Name: 'VariantName', Value: variantName }] } } }],
+  }));
+  const result = out.MetricDataResults?.[0];
+  const index = (result?.Values || []).findIndex((v) => v > 0);
+  return index >= 0 ? new Date(result.Timestamps[index]).toISOString() : undefined;
+}
+
 async function invokeNormally(endpointName) {
   const c = aws();
   try {
@@ -333,7 +349,7 @@ async function answer(q) {
       return decideCanaryRollback({
         variants: endpoint.ProductionVariants || [], candidateVariant: q.candidateVariant, productionVariant: q.productionVariant,
         endpointStatus: endpoint.EndpointStatus, lastModifiedTime: new Date(endpoint.LastModifiedTime).toISOString(),
-        firstAlarmAt: await firstAlarmAt(q.alarmNames), trafficSince: new Date(endpoint.CreationTime).toISOString(),
+        firstAlarmAt: await firstAlarmAt(q.alarmNames), trafficSince: await firstInvocationMinute(q.endpointName, q.candidateVariant),
       });
     }
     case 'blueGreen': {
