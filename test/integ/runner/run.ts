@@ -164,8 +164,11 @@ async function main(): Promise<number> {
     console.log(`  ${differences.length ? 'CHANGED  ' : 'UNCHANGED'} ${path.basename(file)}`);
     for (const d of differences) console.log(`      ${d.change} ${d.file}${d.at ? ` at ${d.at}` : ''}`);
   }
-  if (options.update) { console.log(`snapshots rewritten for ${changed} of ${options.files.length} cases`); return 0; }
-  if (options.snapshotOnly) return changed ? 1 : 0;
+  if (options.update || options.snapshotOnly) {
+    fs.rmSync(outRoot, { recursive: true, force: true });
+    if (options.update) console.log(`snapshots rewritten for ${changed} of ${options.files.length} cases`);
+    return options.snapshotOnly && changed ? 1 : 0;
+  }
   if (changed) console.log('snapshots differ: deploying the fresh synth; run with --update-snapshots after a passing run');
 
   const since = Date.now();
