@@ -48,7 +48,8 @@ function parseArgs(argv: string[]) {
 
 function cdk(args: string[], log: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CDK, ...args, '--require-approval', 'never', '--ci'], { cwd: ROOT });
+    const approval = args[0] === 'deploy' ? ['--require-approval', 'never'] : [];
+    const child = spawn(process.execPath, [CDK, ...args, ...approval, '--ci'], { cwd: ROOT });
     let output = '';
     child.stdout.on('data', (d) => { output += d; });
     child.stderr.on('data', (d) => { output += d; });
