@@ -125,3 +125,19 @@ describe('metric resolution of enhanced metrics', () => {
     expect(probe.decideMetricResolution({ metricName: 'Invocations', minDatapoints: 6, timestamps: [0, 60].map(at) }).verdict).toBe('waiting');
   });
 });
+
+describe('a scaled fleet across a deployment', () => {
+  const variants = (current: number, desired = current) => [{ VariantName: 'production', CurrentInstanceCount: current, DesiredInstanceCount: desired }];
+  test('scaling settles once the variant runs the count', () => {
+    expect(probe.decideScaleTo({ variants: variants(2), variantName: 'production', count: 2, endpointStatus: 'InService' }).verdict).toBe('settled');
+    expect(probe.decideScaleTo({ variants: variants(1, 2), variantName: 'production', count: 2, endpointStatus: 'Updating' }))
+      .toEqual({ verdict: 'waiting', detail: 'production: 1 running, 2 desired, endpoint Updating' });
+  });
+  test('after the deployment: the new model on the scaled count settles; fewer instances keeps waiting, then times out', () => {
+    const base = { variantName: 'production', newVersion: 'v2', scaledCount: 2 };
+    expect(probe.decideFleetAfterDeploy({ ...base, answeredBy: 'v2', variants: variants(2) })).toMatchObject({ verdict: 'settled', answer: { version: 'v2', instances: 2 } });
+    expect(probe.decideFleetAfterDeploy({ ...base, answeredBy: 'v2', variants: variants(1) }))
+      .toEqual({ verdict: 'waiting', detail: 'v2 serves on 1 instances; the fleet was scaled to 2 before the deployment' });
+    expect(probe.decideFleetAfterDeploy({ ...base, answeredBy: 'v1', variants: variants(2) }).verdict).toBe('waiting');
+  });
+});

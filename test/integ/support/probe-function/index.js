@@ -172,6 +172,35 @@ function decideMetricResolution(obs) {
     : `${obs.metricName} is stored at one-minute resolution: 10-second alarms see no data, the standard alarms protect` };
 }
 
+/**
+ * Scaling a variant to a count: settled once it runs that many instances; otherwise the handler
+ * asks for them (UpdateEndpointWeightsAndCapacities, the call Application Auto Scaling makes).
+ */
+function decideScaleTo(obs) {
+  const variant = obs.variants.find((v) => v.VariantName === obs.variantName);
+  if (!variant) return { verdict: 'unexpected', detail: `no variant ${obs.variantName}` };
+  if (variant.CurrentInstanceCount === obs.count && obs.endpointStatus === 'InService') {
+    return { verdict: 'settled', answer: { variant: obs.variantName, instances: obs.count }, detail: `${obs.variantName} runs ${obs.count} instances` };
+  }
+  return { verdict: 'waiting', detail: `${obs.variantName}: ${variant.CurrentInstanceCount} running, ${variant.DesiredInstanceCount} desired, endpoint ${obs.endpointStatus}` };
+}
+
+/**
+ * After a deployment of a new model over a scaled fleet: the new model must answer, on as many
+ * instances as the fleet had before (a deployment never shrinks a scaled fleet).
+ */
+function decideFleetAfterDeploy(obs) {
+  const variant = obs.variants.find((v) => v.VariantName === obs.variantName);
+  if (!variant) return { verdict: 'unexpected', detail: `no variant ${obs.variantName}` };
+  if (obs.answeredBy !== obs.newVersion) {
+    return { verdict: 'waiting', detail: `answered by ${obs.answeredBy || 'nobody'} (${obs.invokeError || 'no error'}), expecting ${obs.newVersion}` };
+  }
+  if (variant.CurrentInstanceCount === obs.scaledCount) {
+    return { verdict: 'settled', answer: { version: obs.answeredBy, instances: variant.CurrentInstanceCount }, detail: `${obs.newVersion} serves on the ${obs.scaledCount} instances the fleet was scaled to` };
+  }
+  return { verdict: 'waiting', detail: `${obs.newVersion} serves on ${variant.CurrentInstanceCount} instances; the fleet was scaled to ${obs.scaledCount} before the deployment` };
+}
+
 // ---- observations ------------------------------------------------------------------------------
 
 let clients;
@@ -370,6 +399,21 @@ async function answer(q) {
       return decideStateChangeEvents({ endpointName: q.endpointName, events: await recordedEvents(q.logGroupName) });
     case 'guardedUpdate':
       return guardedUpdate(q);
+    case 'scaleTo': {
+      const endpoint = await describeEndpoint(q.endpointName);
+      const result = decideScaleTo({ variants: endpoint.ProductionVariants || [], variantName: q.variantName, count: q.count, endpointStatus: endpoint.EndpointStatus });
+      const variant = (endpoint.ProductionVariants || []).find((v) => v.VariantName === q.variantName);
+      if (result.verdict === 'waiting' && endpoint.EndpointStatus === 'InService' && variant && variant.DesiredInstanceCount !== q.count) {
+        await c().sagemaker.send(new (c().sm.UpdateEndpointWeightsAndCapacitiesCommand)({
+          EndpointName: q.endpointName, DesiredWeightsAndCapacities: [{ VariantName: q.variantName, DesiredInstanceCount: q.count }],
+        }));
+      }
+      return result;
+    }
+    case 'fleetAfterDeploy': {
+      const endpoint = await describeEndpoint(q.endpointName);
+      return decideFleetAfterDeploy({ ...(await invokeNormally(q.endpointName)), variants: endpoint.ProductionVariants || [], variantName: q.variantName, newVersion: q.newVersion, scaledCount: q.scaledCount });
+    }
     case 'metricResolution': {
       const end = new Date();
       const out = await c().cloudwatch.send(new (c().cw.GetMetricDataCommand)({
@@ -394,6 +438,8 @@ exports.decideStateChangeEvents = decideStateChangeEvents;
 exports.decideGuardedUpdate = decideGuardedUpdate;
 exports.decideMetricResolution = decideMetricResolution;
 exports.variantOfCaptureKey = variantOfCaptureKey;
+exports.decideScaleTo = decideScaleTo;
+exports.decideFleetAfterDeploy = decideFleetAfterDeploy;
 exports.handler = async (event) => {
   const result = { question: event.question, label: event.label, ...(await answer(event)) };
   if (result.verdict !== 'waiting') console.log(`SETTLED ${JSON.stringify(result)}`);
