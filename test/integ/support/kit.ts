@@ -140,9 +140,16 @@ export class SteadyTraffic extends Construct {
 export class Probe extends Construct {
   /** The probe function. */
   public readonly function: lambda.Function;
+  /**
+   * The function's name as a plain string: assertions name the function with it, so that an
+   * assertion stack imports nothing from the stack under test, and a later step of the same case
+   * can update that stack without CloudFormation refusing to drop an export in use.
+   */
+  public readonly functionName: string;
 
   constructor(scope: Construct, id: string, props: { readonly functionName: string }) {
     super(scope, id);
+    this.functionName = props.functionName;
     this.function = new lambda.Function(this, 'Function', {
       functionName: props.functionName,
       runtime: RUNTIME,
@@ -186,7 +193,7 @@ export class Probe extends Construct {
  */
 export function settle(assertions: IDeployAssert, probe: Probe, question: Record<string, unknown>, timeout: Duration): IApiCall {
   return assertions.invokeFunction({
-    functionName: probe.function.functionName,
+    functionName: probe.functionName,
     payload: JSON.stringify(question),
   }).expect(ExpectedResult.objectLike({
     Payload: Match.stringLikeRegexp('"verdict":"settled"'),
