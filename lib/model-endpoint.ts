@@ -473,10 +473,6 @@ export class ModelEndpoint extends EndpointBase {
       Annotations.of(this).addWarningV2('cdk-sagemaker-rollout:variantNames',
         `Keep ${custom.join(' and ')} the same from one deployment to the next: blue/green and rolling updates need the same variant names on both sides, and renaming a variant defeats the guardrails.`);
     }
-    if (props.candidate) {
-      Annotations.of(this).addWarningV2('cdk-sagemaker-rollout:variantSetChange',
-        'Adding or removing a candidate changes the set of variants, which SageMaker\'s deployment guardrails may not guard (undocumented): that deployment relies on the post-deploy check and, for a canary, on the stack\'s rollout controller.');
-    }
   }
 
   private registerWithController(props: ModelEndpointProps, controller: RolloutController, config: CfnEndpointConfig,
@@ -512,6 +508,7 @@ export class ModelEndpoint extends EndpointBase {
     const deployment = controller.deploymentResource(this, 'Deployment', {
       endpointName: this.endpointName,
       endpointConfigName: config.attrEndpointConfigName,
+      variantNames: [this.productionVariantName, ...(candidate?.role === 'candidate' ? [candidate.variantName] : [])],
       verify,
       rollbackAlarmNames: rollback.names,
       rollout,
