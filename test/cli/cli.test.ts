@@ -184,7 +184,7 @@ describe('clear refusals', () => {
 });
 
 describe('compare', () => {
-  /** One capture record in SageMaker's format (SAGEMAKER-FACTS.md section 12). */
+  /** One capture record in SageMaker's format (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture-endpoint.html). */
   const record = (eventId: string, input: string, output: string, time: string, inferenceId?: string) => JSON.stringify({
     captureData: {
       endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: input, encoding: 'CSV' },
