@@ -1,4 +1,4 @@
-import { Annotations, App, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { App, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -48,7 +48,15 @@ abstract class ExampleStack extends Stack {
     // One customer-managed key for the endpoint volumes, the captures and the topic. CloudWatch
     // alarms can only publish to an encrypted topic when its key lets CloudWatch use it.
     this.key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: `${id}: SageMaker volumes and rollout announcements` });
-    this.key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    // Only on behalf of this account's alarms (aws:SourceAccount), as the Amazon SNS guide's key policy
+    // for AWS services shows: https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+    this.key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CloudWatchAlarmsOfThisAccountPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+    }));
     this.topic = new sns.Topic(this, 'Announcements', { masterKey: this.key, enforceSSL: true });
   }
 
@@ -59,12 +67,6 @@ abstract class ExampleStack extends Stack {
       modelData: ModelData.fromS3Url(version === 1 ? this.inputs.modelData : this.inputs.candidateModelData),
       networkIsolation: true,
     });
-  }
-
-  /** The example adds its candidate knowingly: the warning says what protects that deployment. */
-  protected acknowledgeCandidate(endpoint: ModelEndpoint): void {
-    Annotations.of(endpoint).acknowledgeWarning('cdk-sagemaker-rollout:variantSetChange',
-      'The example deploys its candidate with the endpoint; the post-deploy check and the rollout controller guard that change.');
   }
 }
 
@@ -115,7 +117,6 @@ export class CanaryStack extends ExampleStack {
       encryptionKey: this.key,
       notificationTopic: this.topic,
     });
-    this.acknowledgeCandidate(this.endpoint);
   }
 }
 
@@ -132,7 +133,6 @@ export class ShadowStack extends ExampleStack {
       encryptionKey: this.key,
       notificationTopic: this.topic,
     });
-    this.acknowledgeCandidate(this.endpoint);
   }
 }
 

@@ -37,9 +37,13 @@ export abstract class ModelData {
   /** A model artifact by S3 URL, `s3://bucket/key`. */
   public static fromS3Url(url: string, options: ModelDataAccessOptions = {}): ModelData {
     if (Token.isUnresolved(url)) return new UnparsedUrlData(url);
-    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(url);
+    const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
     if (!match) {
       throw new Error(`modelData must be an S3 URL of the form s3://bucket/key, got "${url}"`);
+    }
+    const problem = bucketNameProblem(match[1]);
+    if (problem) {
+      throw new Error(`modelData's bucket name "${match[1]}" (in "${url}") is not a valid S3 bucket name: ${problem}`);
     }
     return new S3ObjectData(match[1], match[2], options);
   }
@@ -52,6 +56,11 @@ export abstract class ModelData {
   /**
    * A local `.tar.gz` file, uploaded as a CDK asset at deploy time. SageMaker expects a gzipped
    * tarball, so other files are refused.
+   *
+   * The model role may read this artifact's object in CDK's staging bucket, and no other: after an
+   * update, a fleet that SageMaker rolled back on its own to the previous artifact cannot read that
+   * one again (to scale or be patched) until the stack runs it again. Use `fromBucket` with
+   * versions side by side under a prefix where that matters.
    */
   public static fromAsset(filePath: string, options: s3_assets.AssetOptions = {}): ModelData {
     if (!filePath.endsWith('.tar.gz')) {
@@ -62,6 +71,19 @@ export abstract class ModelData {
 
   /** Called by the model: returns the artifact URL and grants the model role read access. */
   public abstract bind(scope: Construct, grantee: iam.IGrantable): ModelDataConfig;
+}
+
+/**
+ * Why a bucket name breaks S3's naming rules for general purpose buckets, or undefined when it
+ * follows them (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+ */
+function bucketNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 63) return `a bucket name is 3 to 63 characters long, got ${name.length}`;
+  if (!/^[a-z0-9.-]+$/.test(name)) return 'a bucket name has only lower-case letters, digits, dots and hyphens';
+  if (!/^[a-z0-9].*[a-z0-9]$/.test(name)) return 'a bucket name begins and ends with a letter or digit';
+  if (name.includes('..')) return 'a bucket name has no two adjacent dots';
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return 'a bucket name is not formatted as an IP address';
+  return undefined;
 }
 
 /**
@@ -143,12 +165,9 @@ class AssetData extends ModelData {
 
   public bind(scope: Construct, grantee: iam.IGrantable): ModelDataConfig {
     this.asset ??= new s3_assets.Asset(scope, 'ModelDataAsset', { ...this.options, path: path.resolve(this.filePath) });
-    // Every asset of the app lands in the same staging bucket under a content hash: granting every
-    // object keeps earlier artifacts (of fleets that still run) readable.
-    const objects = this.asset.bucket.arnForObjects('*');
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [objects] });
-    acknowledgeWildcards(grantee, { resources: [objects] }, 'Read-only (s3:GetObject) access to the CDK staging bucket\'s objects: assets are stored '
-      + 'under content hashes, so a fleet still running an earlier artifact after an update or rollback needs the earlier key too.');
+    // The staging bucket holds every asset of every app deployed with the bootstrap stack: the role
+    // may read this artifact's object and nothing else there.
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [this.asset.bucket.arnForObjects(this.asset.s3ObjectKey)] });
     return { uri: this.asset.s3ObjectUrl };
   }
 }
