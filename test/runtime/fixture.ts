@@ -1,3 +1,4 @@
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
@@ -8,7 +9,7 @@ import { register, RolloutDeps } from '../../lib/runtime/rollout';
 import { PromotionSpec, ROLLOUT_EVENT_SOURCE, RolloutSpec } from '../../lib/runtime/spec';
 import { StateStore } from '../../lib/runtime/state-store';
 import {
-  cloudWatchClient, createAlarm, createCanaryEndpoint, dynamoClient, eventBridgeClient, sagemakerClient, snsClient, sqsClient, uniqueName,
+  autoScalingClient, cloudWatchClient, createAlarm, createCanaryEndpoint, dynamoClient, eventBridgeClient, sagemakerClient, snsClient, sqsClient, uniqueName,
 } from '../support/emulator';
 
 /** A clock that only moves when told to; `sleep` moves it instead of waiting. */
@@ -93,9 +94,12 @@ export class AnnouncementInbox {
 }
 
 /** The controller's dependencies, on the emulator, with a fake clock and no real waiting. */
-export function runtimeDeps(options: { tableName: string; clock: FakeClock; sagemaker?: SageMakerClient; logs?: string[] }): RolloutDeps & HandlerDeps {
+export function runtimeDeps(options: {
+  tableName: string; clock: FakeClock; sagemaker?: SageMakerClient; autoscaling?: ApplicationAutoScalingClient; logs?: string[];
+}): RolloutDeps & HandlerDeps {
   return {
     sagemaker: options.sagemaker ?? sagemakerClient(),
+    autoscaling: options.autoscaling ?? autoScalingClient(),
     cloudwatch: cloudWatchClient(),
     sns: snsClient(),
     events: eventBridgeClient(),
