@@ -1,4 +1,4 @@
-import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { ApplicationAutoScalingClient, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
@@ -121,9 +121,28 @@ export interface DeployedCanary {
   readonly inbox: AnnouncementInbox;
 }
 
-export async function deployCanary(deps: RolloutDeps, options: { percent?: number; promotion?: PromotionSpec } = {}): Promise<DeployedCanary> {
+export async function deployCanary(deps: RolloutDeps, options: {
+  percent?: number; promotion?: PromotionSpec;
+  /** The candidate scales between these counts: its target is registered as CloudFormation would. */
+  candidateScaling?: { minCapacity: number; maxCapacity: number; instanceCount: number };
+} = {}): Promise<DeployedCanary> {
   const percent = options.percent ?? 10;
-  const endpoint = await createCanaryEndpoint({ production: { weight: 100 - percent }, candidate: { weight: percent } });
+  const endpoint = await createCanaryEndpoint({
+    production: { weight: 100 - percent },
+    candidate: { weight: percent, instanceCount: options.candidateScaling?.instanceCount },
+  });
+  const candidateScaling = options.candidateScaling ? {
+    resourceId: `endpoint/${endpoint.endpointName}/variant/${endpoint.candidate.variantName}`,
+    dimension: 'sagemaker:variant:DesiredInstanceCount',
+    minCapacity: options.candidateScaling.minCapacity,
+    maxCapacity: options.candidateScaling.maxCapacity,
+  } : undefined;
+  if (candidateScaling) {
+    await autoScalingClient().send(new RegisterScalableTargetCommand({
+      ServiceNamespace: 'sagemaker', ResourceId: candidateScaling.resourceId, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      MinCapacity: candidateScaling.minCapacity, MaxCapacity: candidateScaling.maxCapacity,
+    }));
+  }
   const alarms = [uniqueName('stack-rollout-5xx'), uniqueName('stack-rollout-model-errors')];
   for (const name of alarms) {
     await createAlarm({ name, endpointName: endpoint.endpointName, variantName: endpoint.candidate.variantName });
@@ -139,6 +158,7 @@ export async function deployCanary(deps: RolloutDeps, options: { percent?: numbe
     promotion: options.promotion,
     alarmNames: alarms,
     topicArn: inbox.topicArn,
+    candidateScaling,
   };
   await register(deps, endpoint.endpointName, spec, endpoint.endpointConfigName, { final: new Date(deps.now().getTime() + 60_000) });
   return { endpointName: endpoint.endpointName, endpointConfigName: endpoint.endpointConfigName, spec, alarms, inbox };
