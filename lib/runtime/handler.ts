@@ -6,7 +6,7 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { announce } from './announce';
 import { CustomResourceEvent, isCustomResourceEvent, respond } from './custom-resource';
-import { checkDeployment, DeploymentCheckError } from './deployment-check';
+import { checkDeployment, DeploymentCheckError, variantSetChange } from './deployment-check';
 import { Deadlines, onAlarm, reconcile, register, RolloutDeps, step, unregister } from './rollout';
 import { guardScaling } from './scaling';
 import { DeploymentSpec, ROLLOUT_EVENT_SOURCE, ScalingGuardSpec } from './spec';
@@ -113,6 +113,8 @@ async function onDeployment(deps: HandlerDeps, event: CustomResourceEvent, check
       await respond(event, { Status: 'SUCCESS', PhysicalResourceId: physicalResourceId });
       return;
     }
+    const change = variantSetChange(old, spec);
+    if (change) deps.log(`deployment of ${spec.endpointConfigName} changes the variants of ${spec.endpointName} (${change}); SageMaker's guardrails may not guard such an update`);
     if (spec.scaling) {
       // After SageMaker's update: registers again what the scaling guard took off (lib/runtime/scaling.ts).
       // Before the check, so that a deployment SageMaker rolled back, or a stack rollback, finds
