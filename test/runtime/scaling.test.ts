@@ -1,5 +1,3 @@
-import * as http from 'http';
-import { AddressInfo } from 'net';
 import {
   ApplicationAutoScalingClient, DescribeScalingPoliciesCommand, DescribeScheduledActionsCommand, RegisterScalableTargetCommand,
   PutScalingPolicyCommand, PutScheduledActionCommand,
@@ -26,21 +24,15 @@ import { createStateTable, FakeClock, runtimeDeps } from './fixture';
  *    replacement of the endpoint's config (docs/TESTING.md).
  */
 interface CfnAnswer { Status: string; Reason: string; PhysicalResourceId: string }
-let server: http.Server;
 let answers: CfnAnswer[] = [];
-let responseUrl: string;
+/** CloudFormation's pre-signed S3 URL; the answers are captured by `send` instead of leaving the machine. */
+const responseUrl = 'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws%3Acloudformation%3Aus-east-1%3A123456789012%3Astack/Service/guid%7CResource%7Crequest?X-Amz-Signature=abc';
+const send = async (_url: URL, body: string): Promise<void> => { answers.push(JSON.parse(body)); };
 let proxy: FaultProxy;
 let tableName: string;
 const autoscaling = autoScalingClient();
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => { answers.push(JSON.parse(Buffer.concat(chunks).toString())); res.end(); });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  responseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/signed?X-Amz-Signature=abc`;
   proxy = await FaultProxy.start();
   tableName = await createStateTable();
   // SageMaker's refusal, checked against moto's state: the update changes the instance type of (or
@@ -63,10 +55,7 @@ beforeAll(async () => {
     return undefined;
   });
 });
-afterAll(async () => {
-  await proxy.stop();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(async () => proxy.stop());
 beforeEach(() => { answers = []; });
 
 /** SageMaker's update, through the proxy that refuses what SageMaker refuses. */
@@ -174,7 +163,7 @@ describe('an instance-type change of a scaled variant', () => {
 
   test('goes through in one deployment: the guard takes scaling off, SageMaker updates, the deployment puts it back with the same policies', async () => {
     const { endpointName, m5, c5, alarm } = await scaledEndpoint();
-    const handler = makeHandler(() => runtimeDeps({ tableName, clock: new FakeClock() }));
+    const handler = makeHandler(() => ({ ...runtimeDeps({ tableName, clock: new FakeClock() }), send }));
     const before = await scalingState(endpointName);
     const oldGuard = guardSpec(endpointName, 'ml.m5.xlarge', alarm);
     const newGuard = guardSpec(endpointName, 'ml.c5.xlarge', alarm);
@@ -227,7 +216,7 @@ describe('an instance-type change of a scaled variant', () => {
     expect(halfway.policies).toEqual([]);
 
     // Lambda's retry of the same event.
-    const handler = makeHandler(() => runtimeDeps({ tableName, clock: new FakeClock() }));
+    const handler = makeHandler(() => ({ ...runtimeDeps({ tableName, clock: new FakeClock() }), send }));
     await handler(cfnEvent('Custom::SageMakerRolloutDeployment', 'Update', deploymentSpec(endpointName, c5, newGuard), deploymentSpec(endpointName, m5, oldGuard)));
     expect(answers.pop()?.Status).toBe('SUCCESS');
     const done = await scalingState(endpointName);
@@ -237,7 +226,7 @@ describe('an instance-type change of a scaled variant', () => {
 
   test('when the update fails, the stack rollback puts scaling back: the guard is rolled back after the endpoint', async () => {
     const { endpointName, alarm } = await scaledEndpoint();
-    const handler = makeHandler(() => runtimeDeps({ tableName, clock: new FakeClock() }));
+    const handler = makeHandler(() => ({ ...runtimeDeps({ tableName, clock: new FakeClock() }), send }));
     const oldGuard = guardSpec(endpointName, 'ml.m5.xlarge', alarm);
     const newGuard = guardSpec(endpointName, 'ml.c5.xlarge', alarm);
     await handler(cfnEvent(SCALING_GUARD_TYPE, 'Update', newGuard, oldGuard));
@@ -253,7 +242,7 @@ describe('an instance-type change of a scaled variant', () => {
 
   test('a rollback after the update succeeded takes scaling off before the endpoint goes back, and puts it back after', async () => {
     const { endpointName, m5, c5, alarm } = await scaledEndpoint();
-    const handler = makeHandler(() => runtimeDeps({ tableName, clock: new FakeClock() }));
+    const handler = makeHandler(() => ({ ...runtimeDeps({ tableName, clock: new FakeClock() }), send }));
     const oldGuard = guardSpec(endpointName, 'ml.m5.xlarge', alarm);
     const newGuard = guardSpec(endpointName, 'ml.c5.xlarge', alarm);
     await handler(cfnEvent(SCALING_GUARD_TYPE, 'Update', newGuard, oldGuard));
@@ -276,7 +265,7 @@ describe('an instance-type change of a scaled variant', () => {
 
   test('an instance-type change together with a change of the same scaling is refused before anything changes', async () => {
     const { endpointName, alarm } = await scaledEndpoint();
-    const handler = makeHandler(() => runtimeDeps({ tableName, clock: new FakeClock() }));
+    const handler = makeHandler(() => ({ ...runtimeDeps({ tableName, clock: new FakeClock() }), send }));
     const oldGuard = guardSpec(endpointName, 'ml.m5.xlarge', alarm);
     const bigger = guardSpec(endpointName, 'ml.c5.xlarge', alarm);
     const changed: ScalingGuardSpec = { ...bigger, variants: [{ ...bigger.variants[0], maxCapacity: 20 }] };
