@@ -67,7 +67,7 @@ export function exactlyOne(propA: string, a: unknown, propB: string, b: unknown)
 }
 
 /**
- * Errors raised while a construct is built name it (DESIGN.md, "Errors name the construct"):
+ * Errors raised while a construct is built name it, so that the reader knows which construct to fix:
  * `Acme/Recommender: production.instanceCount must be ...`. Factories that run before any construct
  * exists (`Candidate.canary`, `TrafficShift.linear`, `RollbackAlarms.*`) throw the bare message; the
  * constructor that receives their result is where the path is known.

@@ -149,7 +149,7 @@ describe('a deployment that adds or removes a candidate (a change of variants Sa
   test('the endpoint serves the new config\'s variants: success, and the change is logged', async () => {
     const endpoint = await createCanaryEndpoint({ prefix: 'variants' });
     const logs: string[] = [];
-    const handler = makeHandler(() => runtimeDeps({ tableName, clock: new FakeClock(), logs }));
+    const handler = makeHandler(() => ({ ...runtimeDeps({ tableName, clock: new FakeClock(), logs }), send: sendToLoopback }));
     const spec = { endpointName: endpoint.endpointName, endpointConfigName: endpoint.endpointConfigName, verify: true, rollbackAlarmNames: [] };
     await handler(event('Update', { ...spec, variantNames: ['production', 'candidate'] }, { ...spec, endpointConfigName: 'before', variantNames: ['production'] }));
     expect(answers[0].Status).toBe('SUCCESS');
@@ -160,7 +160,7 @@ describe('a deployment that adds or removes a candidate (a change of variants Sa
   test('the endpoint runs the new config but not with its variants: the deployment fails', async () => {
     // The emulator's endpoint serves production and candidate; the deployed config is said to have production alone.
     const endpoint = await createCanaryEndpoint({ prefix: 'variants' });
-    const handler = makeHandler(() => runtimeDeps({ tableName, clock: new FakeClock() }));
+    const handler = makeHandler(() => ({ ...runtimeDeps({ tableName, clock: new FakeClock() }), send: sendToLoopback }));
     await handler(event('Update', { endpointName: endpoint.endpointName, endpointConfigName: endpoint.endpointConfigName, variantNames: ['production'], verify: true, rollbackAlarmNames: [] }));
     expect(answers[0]).toEqual(expect.objectContaining({
       Status: 'FAILED',
@@ -172,7 +172,7 @@ describe('a deployment that adds or removes a candidate (a change of variants Sa
   test('an unchanged set of variants logs nothing about variants', async () => {
     const endpoint = await createCanaryEndpoint({ prefix: 'variants' });
     const logs: string[] = [];
-    const handler = makeHandler(() => runtimeDeps({ tableName, clock: new FakeClock(), logs }));
+    const handler = makeHandler(() => ({ ...runtimeDeps({ tableName, clock: new FakeClock(), logs }), send: sendToLoopback }));
     const spec = { endpointName: endpoint.endpointName, endpointConfigName: endpoint.endpointConfigName, variantNames: ['candidate', 'production'], verify: true, rollbackAlarmNames: [] };
     await handler(event('Update', spec, { ...spec, endpointConfigName: 'before', variantNames: ['production', 'candidate'] }));
     expect(answers[0].Status).toBe('SUCCESS');
