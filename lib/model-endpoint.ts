@@ -20,6 +20,7 @@ import { acknowledgeFindings, acknowledgeWildcards, KMS_GRANT_WILDCARDS } from '
 import { arnName, arnSubTemplate, compactArn, generatedEndpointName, MANAGED_BY_TAG } from './private/naming';
 import { durationInSeconds, validateSageMakerName, validateWholeNumber } from './private/validation';
 import { MAX_ROLLBACK_ALARMS, RollbackAlarms, RollbackAlarmSet } from './rollback-alarms';
+import { REVERT_ID_PATTERN } from './runtime/deployment-record';
 import { MANAGED_BY_TAG_KEY, STATE_TABLE_TAG } from './runtime/spec';
 import { TrafficShift } from './traffic-shift';
 
@@ -140,6 +141,16 @@ export interface ModelEndpointProps {
    * @default true
    */
   readonly retainReplacedConfigs?: boolean;
+  /**
+   * Acknowledges a revert made with `npx cdk-sagemaker-rollout revert`, by its id
+   * (`revert-20261130T041233Z`, as `status` and the refused deployment show it), so that this
+   * deployment may put the reverted model back on the endpoint. Without it, a deployment that
+   * would bring the reverted model back (for an unrelated change) is refused before the endpoint
+   * is touched; a deployment of another model needs no acknowledgement and ends the revert. An id
+   * names one revert only, so leaving it in the code never acknowledges a later one.
+   * @default - no revert is acknowledged: a reverted model stays off the endpoint until the code changes the model
+   */
+  readonly acknowledgeRevert?: string;
 }
 
 /** A SageMaker real-time endpoint, created here or imported. */
@@ -330,7 +341,7 @@ export class ModelEndpoint extends EndpointBase {
       this.dataCaptureBucket = bound.bucket;
     }
 
-    this.registerWithController(props, controller, config, candidate, rollback, shadow);
+    this.registerWithController(props, controller, config, candidate, rollback, shadow, production);
 
     if (props.dashboard ?? true) {
       const alarms = [...this.rollbackAlarms, ...this.shadowAlarms];
@@ -480,8 +491,11 @@ export class ModelEndpoint extends EndpointBase {
   }
 
   private registerWithController(props: ModelEndpointProps, controller: RolloutController, config: CfnEndpointConfig,
-    candidate: ResolvedVariant | undefined, rollback: RollbackAlarmSet, shadow: RollbackAlarmSet | undefined): void {
+    candidate: ResolvedVariant | undefined, rollback: RollbackAlarmSet, shadow: RollbackAlarmSet | undefined, production: ResolvedVariant): void {
     const verify = props.verifyDeployment ?? true;
+    if (!verify && props.acknowledgeRevert !== undefined) {
+      throw new Error(`${this.node.path}: acknowledgeRevert needs verifyDeployment (deployments and reverts are recorded by the post-deploy check), got verifyDeployment: false`);
+    }
     if (!verify && !candidate) return;
 
     let rollout;
@@ -504,10 +518,27 @@ export class ModelEndpoint extends EndpointBase {
         alarmNames: alarms.names,
         topicArn: props.notificationTopic?.topicArn,
       };
-      // Set on the resource's own tag manager: Tags.of() would add an aspect that every synthesis walks.
-      this.resource.tags.setTag(STATE_TABLE_TAG, controller.table!.tableName);
     }
     if (verify) controller.verifyEndpoint({ endpointArn: this.endpointArn, alarms: rollback.alarms, alarmNames: rollback.names, topic: props.notificationTopic });
+    // Set on the resource's own tag manager: Tags.of() would add an aspect that every synthesis walks.
+    this.resource.tags.setTag(STATE_TABLE_TAG, controller.table!.tableName);
+
+    // === Reverts (issue 16): the models each deployment records, and the guard that keeps a
+    // reverted model off the endpoint until the code changes.
+    const models = (candidate ? [production, candidate] : [production]).map((v) => ({ variant: v.variantName, model: v.model.modelName }));
+    if (verify) {
+      if (props.acknowledgeRevert !== undefined && !Token.isUnresolved(props.acknowledgeRevert) && !REVERT_ID_PATTERN.test(props.acknowledgeRevert)) {
+        throw new Error(`${this.node.path}: acknowledgeRevert must be a revert id such as revert-20261130T041233Z (as "status" shows it), got "${props.acknowledgeRevert}"`);
+      }
+      const guard = controller.guardReverts({
+        endpointName: this.endpointName,
+        endpointConfigName: config.attrEndpointConfigName,
+        models,
+        deployment: this.resource.deploymentConfig,
+        acknowledgeRevert: props.acknowledgeRevert,
+      });
+      this.resource.node.addDependency(guard);
+    }
 
     const deployment = controller.deploymentResource(this, 'Deployment', {
       endpointName: this.endpointName,
@@ -516,6 +547,7 @@ export class ModelEndpoint extends EndpointBase {
       rollbackAlarmNames: rollback.names,
       rollout,
       topicArn: props.notificationTopic?.topicArn,
+      models,
     });
     // Runs once CloudFormation has finished updating the endpoint, before the cleanup phase deletes anything.
     deployment.node.addDependency(this.resource);

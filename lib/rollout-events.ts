@@ -31,6 +31,10 @@ export class RolloutEvents {
   public static readonly SHADOW_ALARM = 'Shadow Alarm';
   /** SageMaker rolled a deployment back on its own; the deployment was failed. */
   public static readonly DEPLOYMENT_ROLLED_BACK_BY_SAGEMAKER = 'Deployment Rolled Back By SageMaker';
+  /** A person sent an endpoint back to its previous recorded config (`revert`); the detail says who. */
+  public static readonly ENDPOINT_REVERTED = 'Endpoint Reverted';
+  /** A person deleted kept endpoint configs and models that nothing used (`cleanup --delete`); the detail says who. */
+  public static readonly LEFTOVERS_DELETED = 'Leftovers Deleted';
 
   private constructor() {}
 }

@@ -4,6 +4,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { STSClient } from '@aws-sdk/client-sts';
 import { describeEndpoint, EndpointView, endpointTags } from '../runtime/endpoint-ops';
 import { RolloutDeps } from '../runtime/rollout';
 import { MANAGED_BY_TAG_KEY, ROLLOUT_EVENT_SOURCE, STATE_TABLE_TAG } from '../runtime/spec';
@@ -20,6 +21,8 @@ export interface CliClients {
   readonly sns: SNSClient;
   readonly events: EventBridgeClient;
   readonly s3: S3Client;
+  /** Who acts: every write records the caller's identity. */
+  readonly sts: STSClient;
 }
 
 export function createClients(region: string | undefined): CliClients {
@@ -32,6 +35,7 @@ export function createClients(region: string | undefined): CliClients {
     events: new EventBridgeClient(config),
     // Path-style keeps bucket names with dots working, and works with local emulators.
     s3: new S3Client({ ...config, forcePathStyle: process.env.AWS_ENDPOINT_URL !== undefined }),
+    sts: new STSClient(config),
   };
 }
 

@@ -3,9 +3,13 @@ import { deleteLeftovers, findLeftovers } from '../runtime/cleanup';
 import { describeEndpoint, EndpointNotFoundError } from '../runtime/endpoint-ops';
 import { DeadlineExceededError, isBusyEndpoint, isThrottling } from '../runtime/retry';
 import { manualRollback, pause, promote, resume, RollbackFailedError, RolloutError } from '../runtime/rollout';
+import { announce } from '../runtime/announce';
+import { ROLLOUT_EVENT_SOURCE } from '../runtime/spec';
 import { compareVariants, renderComparison } from './compare-command';
 import { CliClients, CliError, createClients, ExitCode, openEndpoint, rolloutDeps } from './context';
 import { parseDurationMs, parseTime, table } from './format';
+import { actorOf, callerIdentity } from './identity';
+import { configsKeptForReverts, renderRevert, revertEndpoint, waitForConfig } from './revert-command';
 import { gatherStatus, renderStatus } from './status';
 
 export const USAGE = `Usage: npx cdk-sagemaker-rollout <command> [options]
@@ -19,14 +23,16 @@ Commands:
   pause <endpoint>                   stop taking steps (alarms still roll back)
   resume <endpoint>                  carry on after a pause; after a rollback, start again from the first step
   compare <endpoint>                 how often the shadow's answers agree with production's (from data capture)
-  cleanup [--delete]                 list (or delete) kept endpoint configs and models that nothing uses
+  revert <endpoint> [--reason <t>]   send a blue/green endpoint back to its previous recorded config (all at once;
+                                     --guarded reuses its deployment guardrails); it stays there until the code changes
+  cleanup [--delete]                 list (or delete) kept endpoint configs and models that nothing uses (and no revert needs)
 
 Options:
   --json                 machine-readable output on stdout
   --wait                 after a change, wait until the endpoint has applied it, showing progress
   --timeout <duration>   how long to retry a busy endpoint or to --wait (default 10m)
   --region <region>      AWS region (default: the standard AWS configuration)
-  --as <name>            who acts, for the audit trail (default: $USER)
+  --as <label>           a label for the audit trail, beside the caller's identity (the ARN from STS), which is always recorded
   --history <n>          history entries shown by status (default 10)
   compare:  --since <1h|ISO> (default 1h)  --until <ISO> (default now)  --tolerance <rel> (default 0.01)
             --examples <n> (default 5)  --capture-uri <s3://bucket/prefix>  --production <variant>  --shadow <variant>
@@ -34,8 +40,8 @@ Options:
   cleanup:  --delete  --min-age <duration> (default 1h: younger leftovers may belong to a deployment in progress)
 
 Exit codes: 0 done, 1 failed, 2 bad arguments, 3 endpoint not found, 4 not managed by this library,
-5 busy (updating, or another change in flight), 6 refused (an alarm fires, or the rollout's state forbids it),
-7 --wait timed out. The credential chain and AWS_ENDPOINT_URL are the AWS SDK's.`;
+5 busy (updating, or another change in flight), 6 refused (an alarm fires, or the rollout's state forbids it;
+revert: no previous config recorded, it or its models deleted, or a canary endpoint), 7 --wait timed out. The credential chain and AWS_ENDPOINT_URL are the AWS SDK's.`;
 
 /** What the CLI needs from its surroundings; tests give their own. */
 export interface CliIO {
@@ -50,6 +56,7 @@ export interface CliIO {
 const OPTIONS = {
   'json': { type: 'boolean' },
   'wait': { type: 'boolean' },
+  'guarded': { type: 'boolean' },
   'help': { type: 'boolean', short: 'h' },
   'delete': { type: 'boolean' },
   'timeout': { type: 'string' },
@@ -139,7 +146,9 @@ function durationOption(name: string, value: string | undefined, fallbackMs: num
 
 async function run(command: string, endpointArg: string | undefined, values: Values, clients: CliClients, io: CliIO): Promise<number> {
   const timeoutMs = durationOption('timeout', values.timeout, 10 * 60_000);
-  const actor = values.as ?? io.env.USER ?? 'operator';
+  // Every write records the caller's identity (STS); read-only commands do not ask for it.
+  const identify = () => callerIdentity(clients.sts, values.as);
+  const actor = async () => actorOf(await identify());
   const deadlines = () => ({ final: new Date(io.now().getTime() + timeoutMs) });
   const print = (json: unknown, text: string) => io.out(values.json ? JSON.stringify(json, null, 2) : text);
 
@@ -155,14 +164,14 @@ async function run(command: string, endpointArg: string | undefined, values: Val
       const to = values.to === undefined ? undefined
         : numberOption('to', values.to, 0, (n) => Number.isInteger(n) && n >= 1 && n <= 100, 'a whole percent from 1 to 100');
       const target = await openEndpoint(clients, requireEndpoint(command, endpointArg));
-      const state = await promote(rolloutDeps(clients, target, io), target.endpoint.name, actor, to, deadlines());
+      const state = await promote(rolloutDeps(clients, target, io), target.endpoint.name, await actor(), to, deadlines());
       return finish(clients, io, values, target.endpoint.name, timeoutMs, { action: 'promote', endpoint: target.endpoint.name, state },
         `${target.endpoint.name}: the canary now gets ${state.percent}% of traffic (${state.status}).`);
     }
     case 'rollback': {
       const reason = values.reason ?? 'no reason given';
       const target = await openEndpoint(clients, requireEndpoint(command, endpointArg));
-      const outcome = await manualRollback(rolloutDeps(clients, target, io), target.endpoint.name, actor, reason, deadlines());
+      const outcome = await manualRollback(rolloutDeps(clients, target, io), target.endpoint.name, await actor(), reason, deadlines());
       return finish(clients, io, values, target.endpoint.name, timeoutMs, { action: 'rollback', endpoint: target.endpoint.name, outcome },
         outcome === 'rolled-back'
           ? `${target.endpoint.name}: the canary gets 0% of traffic and stays there until "resume" or a new candidate.`
@@ -170,13 +179,13 @@ async function run(command: string, endpointArg: string | undefined, values: Val
     }
     case 'pause': {
       const target = await openEndpoint(clients, requireEndpoint(command, endpointArg));
-      const state = await pause(rolloutDeps(clients, target, io), target.endpoint.name, actor);
+      const state = await pause(rolloutDeps(clients, target, io), target.endpoint.name, await actor());
       print({ action: 'pause', endpoint: target.endpoint.name, state }, `${target.endpoint.name}: paused at ${state.percent}%. Alarms still roll it back; "resume" to go on.`);
       return ExitCode.OK;
     }
     case 'resume': {
       const target = await openEndpoint(clients, requireEndpoint(command, endpointArg));
-      const state = await resume(rolloutDeps(clients, target, io), target.endpoint.name, actor, deadlines());
+      const state = await resume(rolloutDeps(clients, target, io), target.endpoint.name, await actor(), deadlines());
       return finish(clients, io, values, target.endpoint.name, timeoutMs, { action: 'resume', endpoint: target.endpoint.name, state },
         `${target.endpoint.name}: resumed at ${state.percent}% (step ${state.stepIndex + 1}).`);
     }
@@ -201,15 +210,37 @@ async function run(command: string, endpointArg: string | undefined, values: Val
     case 'cleanup': {
       if (endpointArg) throw new CliError('cleanup takes no endpoint: it looks at every endpoint config and model of the account and region', ExitCode.USAGE);
       const minAgeMs = durationOption('min-age', values['min-age'], 3_600_000);
-      const report = await findLeftovers(clients.sagemaker, { now: io.now(), minAgeMs });
+      const identity = values.delete ? await identify() : undefined;
+      const report = await findLeftovers(clients.sagemaker, { now: io.now(), minAgeMs, keep: (e) => configsKeptForReverts(clients, e) });
       if (values.delete) await deleteLeftovers(clients.sagemaker, report.unused);
+      let announceError: string | undefined;
+      if (identity && report.unused.length > 0) {
+        // The record of who deleted what: an event on the default bus (no endpoint's table owns leftovers).
+        await announce({ events: clients.events, sns: clients.sns, eventSource: ROLLOUT_EVENT_SOURCE }, {
+          type: 'Leftovers Deleted', endpointName: '-', summary: `${report.unused.length} kept configs and models deleted by ${identity.label ?? identity.arn}`,
+          message: '', detail: { by: identity.arn, label: identity.label ?? null, deleted: report.unused.map((l) => ({ kind: l.kind, name: l.name })), time: io.now().toISOString() },
+        }).catch((error) => { announceError = (error as Error).message; });
+      }
       const rows = report.unused.map((l) => [l.kind, l.name, l.createdAt?.toISOString() ?? '-']);
-      print({ ...report, deleted: values.delete ? report.unused : [] }, [
+      print({ ...report, deleted: values.delete ? report.unused : [], by: identity?.arn, label: identity?.label, announceError }, [
         report.unused.length === 0 ? 'No unused endpoint configs or models made by cdk-sagemaker-rollout.'
-          : `${values.delete ? 'Deleted' : 'Unused (run again with --delete to delete them)'}:\n${table(['KIND', 'NAME', 'CREATED'], rows)}`,
+          : `${values.delete ? `Deleted by ${identity ? actorOf(identity) : ''}` : 'Unused (run again with --delete to delete them)'}:\n${table(['KIND', 'NAME', 'CREATED'], rows)}`,
+        announceError ? `warning: the deletion was made, but announcing it failed: ${announceError}` : '',
         report.tooRecent.length > 0 ? `Left alone, younger than --min-age: ${report.tooRecent.map((l) => l.name).join(', ')}` : '',
       ].filter((l) => l !== '').join('\n'));
       return ExitCode.OK;
+    }
+    case 'revert': {
+      const target = await openEndpoint(clients, requireEndpoint(command, endpointArg));
+      const outcome = await revertEndpoint(clients, target, {
+        guarded: values.guarded ?? false, reason: values.reason ?? 'no reason given', identity: await identify(), now: io.now,
+      });
+      let code = ExitCode.OK;
+      if (values.wait) {
+        code = await waitForConfig(clients, io, outcome.endpoint, outcome.to.config, timeoutMs, durationOption('poll-interval', values['poll-interval'], 15_000));
+      }
+      print({ ...outcome, settled: values.wait ? code === ExitCode.OK : undefined }, renderRevert(outcome));
+      return code;
     }
     default:
       throw new CliError(`unknown command "${command}"`, ExitCode.USAGE);

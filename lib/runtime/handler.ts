@@ -6,8 +6,10 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { announce } from './announce';
 import { CustomResourceEvent, isCustomResourceEvent, respond } from './custom-resource';
 import { checkDeployment, DeploymentCheckError } from './deployment-check';
+import { DeploymentLog } from './deployment-log';
+import { onRevertGuard, recordDeployment, standingRevertExplains } from './revert-guard';
 import { Deadlines, onAlarm, reconcile, register, RolloutDeps, step, unregister } from './rollout';
-import { DeploymentSpec, ROLLOUT_EVENT_SOURCE } from './spec';
+import { DeploymentSpec, REVERT_GUARD_RESOURCE_TYPE, ROLLOUT_EVENT_SOURCE } from './spec';
 import { StateStore } from './state-store';
 
 /**
@@ -27,8 +29,10 @@ const RESERVE_MS = 30_000;
 const CHECK_BUDGET_MS = 8 * 60 * 1000;
 
 export interface HandlerDeps extends Omit<RolloutDeps, 'store'> {
-  /** Absent in stacks without a canary or shadow (no table). */
+  /** Absent in stacks without a table (no endpoint with a candidate or a post-deploy check). */
   readonly store?: StateStore;
+  /** Deployments and reverts, in the same table. */
+  readonly records?: DeploymentLog;
 }
 
 export interface LambdaContext {
@@ -47,6 +51,7 @@ export function makeHandler(deps: () => HandlerDeps) {
     const d = deps();
     const remainingMs = context?.getRemainingTimeInMillis() ?? 10 * 60 * 1000;
     const attempt = new Date(d.now().getTime() + remainingMs - RESERVE_MS);
+    if (isCustomResourceEvent(event) && event.ResourceType === REVERT_GUARD_RESOURCE_TYPE) return onRevertGuard(d, event);
     if (isCustomResourceEvent(event)) return onDeployment(d, event, Math.min(CHECK_BUDGET_MS, remainingMs - RESERVE_MS), attempt);
 
     const e = event as EventBridgeEvent;
@@ -106,7 +111,7 @@ async function onDeployment(deps: HandlerDeps, event: CustomResourceEvent, check
       await respond(event, { Status: 'SUCCESS', PhysicalResourceId: physicalResourceId });
       return;
     }
-    if (spec.verify) await verify(deps, spec, checkBudgetMs);
+    if (spec.verify) await verify(deps, spec, checkBudgetMs, event.StackId);
     if (spec.rollout) {
       if (!deps.store) throw new Error('the controller has no state table: the stack was synthesized without a canary or shadow');
       await register({ ...deps, store: deps.store }, spec.endpointName, spec.rollout, spec.endpointConfigName, { final: attempt });
@@ -120,10 +125,13 @@ async function onDeployment(deps: HandlerDeps, event: CustomResourceEvent, check
   }
 }
 
-async function verify(deps: HandlerDeps, spec: DeploymentSpec, budgetMs: number): Promise<void> {
+async function verify(deps: HandlerDeps, spec: DeploymentSpec, budgetMs: number, stackId: string): Promise<void> {
+  let endpoint;
   try {
-    await checkDeployment(deps, spec, budgetMs);
+    endpoint = await checkDeployment(deps, spec, budgetMs);
   } catch (error) {
+    // A revert made with the CLI explains an endpoint that runs another config (issue 16).
+    if (error instanceof DeploymentCheckError && error.endpoint && await standingRevertExplains(deps, spec, error.endpoint)) return;
     if (error instanceof DeploymentCheckError && error.endpoint && error.endpoint.configName !== spec.endpointConfigName) {
       await announce(deps, {
         type: 'Deployment Rolled Back By SageMaker', endpointName: spec.endpointName, topicArn: spec.topicArn,
@@ -134,6 +142,7 @@ async function verify(deps: HandlerDeps, spec: DeploymentSpec, budgetMs: number)
     }
     throw error;
   }
+  await recordDeployment(deps, spec, endpoint, stackId);
 }
 
 /** Clients are created once per container and reused across invocations. */
@@ -151,6 +160,7 @@ export const handler = makeHandler(() => ({
   sns: clients.sns,
   events: clients.events,
   store: process.env.TABLE_NAME ? new StateStore(clients.dynamo, process.env.TABLE_NAME) : undefined,
+  records: process.env.TABLE_NAME ? new DeploymentLog(clients.dynamo, process.env.TABLE_NAME) : undefined,
   eventSource: process.env.EVENT_SOURCE ?? ROLLOUT_EVENT_SOURCE,
   now: () => new Date(),
   sleep: (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -63,4 +63,34 @@ export interface DeploymentSpec {
   readonly rollout?: RolloutSpec;
   /** SNS topic told when SageMaker rolled a deployment back on its own. */
   readonly topicArn?: string;
+  /** The model of each variant of `endpointConfigName`: the deployment is recorded with them (issue 16). */
+  readonly models?: VariantModel[];
+}
+
+/** A variant of an endpoint config and the model it runs. */
+export interface VariantModel {
+  readonly variant: string;
+  readonly model: string;
+}
+
+/** `ResourceType` of the stack's revert guard, which runs before any endpoint of the stack is updated. */
+export const REVERT_GUARD_RESOURCE_TYPE = 'Custom::SageMakerRolloutRevertGuard';
+
+/** One endpoint as the revert guard sees it: what this deployment would put on the endpoint. */
+export interface RevertGuardEntry {
+  readonly endpointName: string;
+  readonly endpointConfigName: string;
+  readonly models: VariantModel[];
+  /**
+   * The endpoint's deployment settings: when they change, CloudFormation updates the endpoint
+   * (UpdateEndpoint with the template's config) even without a new config.
+   */
+  readonly deployment?: unknown;
+  /** The id of a revert the code acknowledges (`acknowledgeRevert`). */
+  readonly acknowledgeRevert?: string;
+}
+
+/** The revert guard's `Spec` property. */
+export interface RevertGuardSpec {
+  readonly endpoints: RevertGuardEntry[];
 }
