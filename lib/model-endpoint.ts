@@ -1,4 +1,5 @@
-import { Annotations, CfnDeletionPolicy, Duration, IResource, Resource, Size, Token } from 'aws-cdk-lib';
+import { createHash } from 'crypto';
+import { Annotations, CfnDeletionPolicy, Duration, IResource, Lazy, Resource, Size, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -523,8 +524,8 @@ export class ModelEndpoint extends EndpointBase {
     // Set on the resource's own tag manager: Tags.of() would add an aspect that every synthesis walks.
     this.resource.tags.setTag(STATE_TABLE_TAG, controller.table!.tableName);
 
-    // === Reverts (issue 16): the models each deployment records, and the guard that keeps a
-    // reverted model off the endpoint until the code changes.
+    // === Reverts (issue 16): the guard that keeps a reverted model off the endpoint until the
+    // code changes; it also stores the models each deployment is recorded with.
     const models = (candidate ? [production, candidate] : [production]).map((v) => ({ variant: v.variantName, model: v.model.modelName }));
     if (verify) {
       if (props.acknowledgeRevert !== undefined && !Token.isUnresolved(props.acknowledgeRevert) && !REVERT_ID_PATTERN.test(props.acknowledgeRevert)) {
@@ -534,7 +535,8 @@ export class ModelEndpoint extends EndpointBase {
         endpointName: this.endpointName,
         endpointConfigName: config.attrEndpointConfigName,
         models,
-        deployment: this.resource.deploymentConfig,
+        // A fingerprint, not the settings themselves: 60 endpoints' settings would push the template past 1 MB.
+        deployment: Lazy.string({ produce: () => fingerprint(Stack.of(this).resolve(this.resource.deploymentConfig)) }),
         acknowledgeRevert: props.acknowledgeRevert,
       });
       this.resource.node.addDependency(guard);
@@ -547,11 +549,15 @@ export class ModelEndpoint extends EndpointBase {
       rollbackAlarmNames: rollback.names,
       rollout,
       topicArn: props.notificationTopic?.topicArn,
-      models,
     });
     // Runs once CloudFormation has finished updating the endpoint, before the cleanup phase deletes anything.
     deployment.node.addDependency(this.resource);
   }
+}
+
+/** A short hash of a resolved template fragment: changes whenever the fragment does. */
+function fingerprint(resolved: unknown): string {
+  return createHash('sha256').update(JSON.stringify(resolved ?? null)).digest('hex').slice(0, 16);
 }
 
 /** HIPAA and NIST: "the alarm has no action". */

@@ -1,11 +1,12 @@
 import { ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { DeploymentRecord, RevertRecord } from './deployment-record';
+import { VariantModel } from './spec';
 import { Versioned, VersionConflictError } from './state-store';
 
 /**
  * Deployments and reverts in the stack's state table, in the endpoint's partition beside its
- * rollout: `DEPLOYMENT#<time>#<config>` items (sorted by time) and one `REVERT` item while a revert
- * stands. The revert is written with compare-and-set on a version, like the rollout state.
+ * rollout: `DEPLOYMENT#<time>#<config>` items (sorted by time), `CONFIG#<config>` items (the models
+ * of each config deployed) and one `REVERT` item while a revert stands. The revert is written with compare-and-set on a version, like the rollout state.
  */
 const endpointKey = (endpointName: string) => `ENDPOINT#${endpointName}`;
 
@@ -37,6 +38,25 @@ export class DeploymentLog {
       Limit: limit,
     }));
     return (out.Items ?? []).map((item) => JSON.parse(item.doc.S!) as DeploymentRecord);
+  }
+
+  /**
+   * Remembers the models of a config a deployment is about to put on the endpoint (the revert
+   * guard writes it before the update; the post-deploy check reads it for the record), so that
+   * the template need not carry the models twice.
+   */
+  public async putConfigModels(endpointName: string, configName: string, models: VariantModel[]): Promise<void> {
+    await this.dynamo.send(new PutItemCommand({
+      TableName: this.tableName,
+      Item: { pk: { S: endpointKey(endpointName) }, sk: { S: `CONFIG#${configName}` }, doc: { S: JSON.stringify(models) } },
+    }));
+  }
+
+  public async configModels(endpointName: string, configName: string): Promise<VariantModel[] | undefined> {
+    const out = await this.dynamo.send(new GetItemCommand({
+      TableName: this.tableName, Key: { pk: { S: endpointKey(endpointName) }, sk: { S: `CONFIG#${configName}` } }, ConsistentRead: true,
+    }));
+    return out.Item ? JSON.parse(out.Item.doc.S!) as VariantModel[] : undefined;
   }
 
   /** The standing revert of the endpoint, if any. */

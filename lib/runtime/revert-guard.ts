@@ -55,6 +55,7 @@ export async function guardRefusals(deps: RevertDeps, event: CustomResourceEvent
   if (!deps.records) throw new Error('the controller has no state table');
   const refusals: string[] = [];
   for (const entry of changed) {
+    await deps.records.putConfigModels(entry.endpointName, entry.endpointConfigName, entry.models);
     const revert = (await deps.records.getRevert(entry.endpointName))?.value;
     const decision = guardDeployment(revert, { configName: entry.endpointConfigName, models: entry.models, acknowledgeRevert: entry.acknowledgeRevert });
     if (decision.kind === 'refuse') refusals.push(decision.message);
@@ -70,10 +71,11 @@ export async function guardRefusals(deps: RevertDeps, event: CustomResourceEvent
 export async function recordDeployment(deps: RevertDeps, spec: DeploymentSpec, endpoint: EndpointView, stackId: string): Promise<void> {
   if (!deps.records) return;
   const at = deps.now().toISOString();
+  const models = spec.models ?? await deps.records.configModels(spec.endpointName, endpoint.configName) ?? [];
   const wrote = await deps.records.record({
     endpointName: spec.endpointName,
     configName: endpoint.configName,
-    models: spec.models ?? [],
+    models,
     at,
     stack: stackNameOf(stackId),
     topicArn: spec.topicArn,
@@ -104,7 +106,8 @@ export async function standingRevertExplains(deps: RevertDeps, spec: DeploymentS
     return true;
   }
   // A new config was deployed, and SageMaker rolled it back onto the reverted config.
-  await deps.records.putRevert({ ...revert, templateConfig: spec.endpointConfigName, templateModels: spec.models ?? [] }, read.version);
+  const templateModels = spec.models ?? await deps.records.configModels(spec.endpointName, spec.endpointConfigName) ?? [];
+  await deps.records.putRevert({ ...revert, templateConfig: spec.endpointConfigName, templateModels }, read.version);
   const message = `The deployment of config ${spec.endpointConfigName} to ${spec.endpointName} did not go live: the endpoint runs ${endpoint.configName}, `
     + `the config ${revert.id} put back (${who(revert)}, ${revert.at}), so SageMaker rolled the deployment back. The deployment is not failed, `
     + 'because CloudFormation would then restore the config the revert moved away from. The revert stands; '

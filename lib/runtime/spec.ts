@@ -63,7 +63,11 @@ export interface DeploymentSpec {
   readonly rollout?: RolloutSpec;
   /** SNS topic told when SageMaker rolled a deployment back on its own. */
   readonly topicArn?: string;
-  /** The model of each variant of `endpointConfigName`: the deployment is recorded with them (issue 16). */
+  /**
+   * The model of each variant of `endpointConfigName`, recorded with the deployment (issue 16).
+   * The constructs leave it out (the stack's revert guard stores them before the update, which
+   * keeps the template small); tests and older specs may give it.
+   */
   readonly models?: VariantModel[];
 }
 
@@ -82,10 +86,10 @@ export interface RevertGuardEntry {
   readonly endpointConfigName: string;
   readonly models: VariantModel[];
   /**
-   * The endpoint's deployment settings: when they change, CloudFormation updates the endpoint
-   * (UpdateEndpoint with the template's config) even without a new config.
+   * A fingerprint of the endpoint's deployment settings: when they change, CloudFormation updates
+   * the endpoint (UpdateEndpoint with the template's config) even without a new config.
    */
-  readonly deployment?: unknown;
+  readonly deployment?: string;
   /** The id of a revert the code acknowledges (`acknowledgeRevert`). */
   readonly acknowledgeRevert?: string;
 }

@@ -75,7 +75,7 @@ async function blueGreen() {
   const handler = makeHandler(() => deps);
   const [a, b, c] = versions;
   const spec = (v: typeof a): DeploymentSpec => ({
-    endpointName, endpointConfigName: v.config, verify: true, rollbackAlarmNames: [], models: v.models, topicArn: inbox.topicArn,
+    endpointName, endpointConfigName: v.config, verify: true, rollbackAlarmNames: [], topicArn: inbox.topicArn,
   });
   /** What CloudFormation's UpdateEndpoint does, in the emulator. */
   const goLive = async (v: typeof a) => { await sagemakerClient().send(new CreateEndpointCommand({ EndpointName: endpointName, EndpointConfigName: v.config })); };
@@ -88,6 +88,13 @@ async function blueGreen() {
   const guard = async (entries: RevertGuardEntry[], old?: RevertGuardEntry[]) => {
     await handler(customResource(REVERT_GUARD_RESOURCE_TYPE, old ? 'Update' : 'Create', { endpoints: entries }, old ? { endpoints: old } : undefined));
     return answers[answers.length - 1];
+  };
+  /** A deployment as CloudFormation runs it: the guard, the endpoint's update, the post-deploy check. */
+  const deploy = async (v: typeof a, old?: typeof a) => {
+    const guarded = await guard([entry(v)], old ? [entry(old)] : undefined);
+    if (guarded.Status !== 'SUCCESS') return guarded;
+    await goLive(v);
+    return check(v, old ? 'Update' : 'Create');
   };
   /** A revert from b back to a, as the CLI writes it (the CLI's own tests make real ones). */
   const revertBToA = async (): Promise<RevertRecord> => {
@@ -102,15 +109,14 @@ async function blueGreen() {
     clock.advance(Date.parse(record.at) + 60_000 - clock.now().getTime());
     return record;
   };
-  return { endpointName, a, b, c, deps, records, inbox, check, goLive, guard, entry, revertBToA };
+  return { endpointName, a, b, c, deps, records, inbox, check, goLive, guard, entry, deploy, revertBToA };
 }
 
 describe('every deployment is recorded', () => {
   test('each config that goes live, with its models, time and stack; a check that runs again for the same config adds nothing', async () => {
-    const { endpointName, a, b, records, check, goLive } = await blueGreen();
-    expect((await check(a, 'Create')).Status).toBe('SUCCESS');
-    await goLive(b);
-    expect((await check(b)).Status).toBe('SUCCESS');
+    const { endpointName, a, b, records, check, deploy } = await blueGreen();
+    expect((await deploy(a)).Status).toBe('SUCCESS');
+    expect((await deploy(b, a)).Status).toBe('SUCCESS');
     expect((await check(b)).Status).toBe('SUCCESS');
 
     expect(await records.recent(endpointName)).toEqual([
@@ -162,7 +168,7 @@ describe('the revert guard, before any endpoint is updated', () => {
   test('refuses the template\'s own config when CloudFormation would update the endpoint for its deployment settings', async () => {
     const { b, guard, entry, revertBToA } = await blueGreen();
     await revertBToA();
-    const answer = await guard([{ ...entry(b), deployment: { blueGreenUpdatePolicy: { terminationWaitInSeconds: 900 } } }], [entry(b)]);
+    const answer = await guard([{ ...entry(b), deployment: '0123456789abcdef' }], [entry(b)]);
     expect(answer.Status).toBe('FAILED');
   });
 
@@ -186,13 +192,11 @@ describe('the post-deploy check while a revert stands', () => {
   });
 
   test('a deployment of another model that goes live ends the revert, and says so in the history', async () => {
-    const { endpointName, a, b, c, deps, records, check, goLive, revertBToA } = await blueGreen();
-    await check(a, 'Create');
-    await goLive(b);
-    await check(b);
+    const { endpointName, a, b, c, deps, records, deploy, revertBToA } = await blueGreen();
+    await deploy(a);
+    await deploy(b, a);
     await revertBToA();
-    await goLive(c);
-    expect((await check(c)).Status).toBe('SUCCESS');
+    expect((await deploy(c, b)).Status).toBe('SUCCESS');
     expect(await records.getRevert(endpointName)).toBeUndefined();
     expect((await records.recent(endpointName))[0]).toEqual(expect.objectContaining({ configName: c.config, models: c.models }));
     expect((await deps.store.history(endpointName, 1))[0]).toEqual(expect.objectContaining({
@@ -201,12 +205,13 @@ describe('the post-deploy check while a revert stands', () => {
   });
 
   test('SageMaker rolled a new deployment back onto the reverted config: the check passes (failing would restore the reverted model), announces, and the revert stands', async () => {
-    const { endpointName, a, b, c, records, inbox, check, goLive, revertBToA } = await blueGreen();
-    await check(a, 'Create');
-    await goLive(b);
-    await check(b);
+    const { endpointName, a, b, c, records, inbox, check, guard, entry, deploy, revertBToA } = await blueGreen();
+    await deploy(a);
+    await deploy(b, a);
     await revertBToA();
     await inbox.events();
+    // The guard lets model c through; SageMaker rolls its update back onto the reverted config a.
+    expect((await guard([entry(c)], [entry(b)])).Status).toBe('SUCCESS');
     expect((await check(c)).Status).toBe('SUCCESS');
     const revert = (await records.getRevert(endpointName))!.value;
     expect(revert).toEqual(expect.objectContaining({ toConfig: a.config, templateConfig: c.config, templateModels: c.models }));
