@@ -59,6 +59,27 @@ export class DeploymentLog {
     return out.Item ? JSON.parse(out.Item.doc.S!) as VariantModel[] : undefined;
   }
 
+  /**
+   * The last two entries of the revert guard that let a deployment of this endpoint through (JSON),
+   * newest first: when CloudFormation rolls a stack back, it sends the guard the entry from before
+   * the failed deployment again, which must pass.
+   */
+  public async acceptGuardEntry(endpointName: string, entryJson: string): Promise<void> {
+    const [newest] = await this.acceptedGuardEntries(endpointName);
+    if (newest === entryJson) return;
+    await this.dynamo.send(new PutItemCommand({
+      TableName: this.tableName,
+      Item: { pk: { S: endpointKey(endpointName) }, sk: { S: 'GUARD' }, doc: { S: JSON.stringify([entryJson, newest].filter((e) => e !== undefined)) } },
+    }));
+  }
+
+  public async acceptedGuardEntries(endpointName: string): Promise<string[]> {
+    const out = await this.dynamo.send(new GetItemCommand({
+      TableName: this.tableName, Key: { pk: { S: endpointKey(endpointName) }, sk: { S: 'GUARD' } }, ConsistentRead: true,
+    }));
+    return out.Item ? JSON.parse(out.Item.doc.S!) as string[] : [];
+  }
+
   /** The standing revert of the endpoint, if any. */
   public async getRevert(endpointName: string): Promise<Versioned<RevertRecord> | undefined> {
     const out = await this.dynamo.send(new GetItemCommand({

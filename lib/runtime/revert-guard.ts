@@ -3,7 +3,7 @@ import { CustomResourceEvent, respond } from './custom-resource';
 import { DeploymentLog } from './deployment-log';
 import { guardDeployment, who } from './deployment-record';
 import { EndpointView } from './endpoint-ops';
-import { DeploymentSpec, RevertGuardSpec } from './spec';
+import { DeploymentSpec, RevertGuardEntry, RevertGuardSpec } from './spec';
 import { StateStore } from './state-store';
 
 /**
@@ -29,11 +29,12 @@ export async function onRevertGuard(deps: RevertDeps, event: CustomResourceEvent
   const physicalResourceId = event.PhysicalResourceId ?? 'revert-guard';
   try {
     if (event.RequestType !== 'Delete') {
-      const refusals = await guardRefusals(deps, event);
+      const { refusals, accepted } = await guardRefusals(deps, event);
       if (refusals.length > 0) {
         await respond(event, { Status: 'FAILED', PhysicalResourceId: physicalResourceId, Reason: refusals.join(' ') });
         return;
       }
+      for (const entry of accepted) await deps.records!.acceptGuardEntry(entry.endpointName, JSON.stringify(entry));
     }
     await respond(event, { Status: 'SUCCESS', PhysicalResourceId: physicalResourceId });
   } catch (error) {
@@ -43,25 +44,32 @@ export async function onRevertGuard(deps: RevertDeps, event: CustomResourceEvent
 }
 
 /**
- * The refusals for the endpoints this deployment changes. An endpoint whose entry did not change
- * is not touched by CloudFormation, so its standing revert is no concern of this deployment.
+ * The refusals for the endpoints this deployment changes, and the entries it accepts. An endpoint
+ * whose entry did not change is not touched by CloudFormation, so its standing revert is no
+ * concern of this deployment. An entry the guard accepted for one of the last two deployments
+ * passes again: that is CloudFormation rolling the stack back (after a refusal, or after another
+ * resource failed), and a rollback must never get stuck.
  */
-export async function guardRefusals(deps: RevertDeps, event: CustomResourceEvent): Promise<string[]> {
+export async function guardRefusals(deps: RevertDeps, event: CustomResourceEvent): Promise<{ refusals: string[]; accepted: RevertGuardEntry[] }> {
   const spec = JSON.parse(String(event.ResourceProperties.Spec)) as RevertGuardSpec;
   const old = event.OldResourceProperties?.Spec ? JSON.parse(String(event.OldResourceProperties.Spec)) as RevertGuardSpec : undefined;
   const before = new Map((old?.endpoints ?? []).map((e) => [e.endpointName, JSON.stringify(e)]));
   const changed = spec.endpoints.filter((e) => before.get(e.endpointName) !== JSON.stringify(e));
-  if (changed.length === 0) return [];
+  if (changed.length === 0) return { refusals: [], accepted: [] };
   if (!deps.records) throw new Error('the controller has no state table');
   const refusals: string[] = [];
   for (const entry of changed) {
     await deps.records.putConfigModels(entry.endpointName, entry.endpointConfigName, entry.models);
+    if ((await deps.records.acceptedGuardEntries(entry.endpointName)).includes(JSON.stringify(entry))) {
+      deps.log(`revert guard ${entry.endpointName}: an entry accepted before (a stack rollback): allowed`);
+      continue;
+    }
     const revert = (await deps.records.getRevert(entry.endpointName))?.value;
     const decision = guardDeployment(revert, { configName: entry.endpointConfigName, models: entry.models, acknowledgeRevert: entry.acknowledgeRevert });
     if (decision.kind === 'refuse') refusals.push(decision.message);
     else if (decision.note) deps.log(`revert guard ${entry.endpointName}: ${decision.note}`);
   }
-  return refusals;
+  return { refusals, accepted: changed };
 }
 
 /**

@@ -172,6 +172,28 @@ describe('the revert guard, before any endpoint is updated', () => {
     expect(answer.Status).toBe('FAILED');
   });
 
+  test('CloudFormation\'s rollback after a refusal sends the entry accepted last time: it passes, so the stack never gets stuck', async () => {
+    const { b, deploy, a, guard, entry, revertBToA } = await blueGreen();
+    await deploy(a);
+    await deploy(b, a);
+    await revertBToA();
+    const sameModel = { ...b, config: uniqueName('config-b2') };
+    expect((await guard([entry(sameModel)], [entry(b)])).Status).toBe('FAILED');
+    // The rollback: the old properties become the new ones.
+    expect((await guard([entry(b)], [entry(sameModel)])).Status).toBe('SUCCESS');
+    // A new attempt at the refused deployment is still refused.
+    expect((await guard([entry(sameModel)], [entry(b)])).Status).toBe('FAILED');
+  });
+
+  test('the rollback of an accepted deployment (another resource failed) passes too', async () => {
+    const { a, b, c, deploy, guard, entry, revertBToA } = await blueGreen();
+    await deploy(a);
+    await deploy(b, a);
+    await revertBToA();
+    expect((await guard([entry(c)], [entry(b)])).Status).toBe('SUCCESS');
+    expect((await guard([entry(b)], [entry(c)])).Status).toBe('SUCCESS');
+  });
+
   test('a delete always succeeds', async () => {
     const { b, entry, revertBToA, deps } = await blueGreen();
     await revertBToA();
