@@ -112,7 +112,7 @@ describe('RolloutEvents', () => {
     const fs = require('fs');
     for (const file of ['runtime/rollout.ts', 'runtime/handler.ts', 'runtime/revert-guard.ts', 'cli/revert-command.ts', 'cli/main.ts']) {
       const source = fs.readFileSync(require('path').join(__dirname, '..', '..', 'lib', file), 'utf-8');
-      for (const match of source.matchAll(/type: '([^']+)'/g)) announced.add(match[1]);
+      for (const match of source.matchAll(/type: '([A-Z][^']+)'/g)) announced.add(match[1]); // detail-types are Title Case; parseArgs' 'boolean' is not
     }
     const constants = Object.entries(RolloutEvents).filter(([key]) => key !== 'SOURCE').map(([, value]) => value);
     expect([...announced].sort()).toEqual([...constants].sort());
