@@ -79,7 +79,7 @@ export const RECOMMENDED_DEFAULTS = {
   minErrors: 5,
 } as const;
 
-/** SageMaker accepts at most 10 alarms in `AutoRollbackConfiguration` (SAGEMAKER-FACTS.md 1.2). */
+/** SageMaker accepts at most 10 alarms in `AutoRollbackConfiguration` (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AutoRollbackConfig.html). */
 export const MAX_ROLLBACK_ALARMS = 10;
 
 /**
