@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { CfnEndpoint, CfnEndpointConfig } from 'aws-cdk-lib/aws-sagemaker';
+import { CfnEndpoint, CfnEndpointConfig, CfnModel } from 'aws-cdk-lib/aws-sagemaker';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { Candidate, canaryOptionsOf, shadowOptionsOf } from './candidate';
@@ -17,11 +17,17 @@ import { EndpointDashboard } from './endpoint-dashboard';
 import { InstanceType } from './instance-type';
 import * as metrics from './metrics';
 import { IModel } from './model';
-import { acknowledgeFindings, acknowledgeWildcards, KMS_GRANT_WILDCARDS } from './private/acknowledge';
+import { acknowledgeFindings, acknowledgeWildcards } from './private/acknowledge';
+import { grantKeyUse, LibraryGrants } from './private/grants';
 import { arnName, arnSubTemplate, compactArn, generatedEndpointName, MANAGED_BY_TAG } from './private/naming';
-import { durationInSeconds, validateSageMakerName, validateWholeNumber } from './private/validation';
+import { constructError, durationInSeconds, validateSageMakerName, validateWholeNumber, withConstructPath } from './private/validation';
 import { MAX_ROLLBACK_ALARMS, RollbackAlarms, RollbackAlarmSet } from './rollback-alarms';
 import { REVERT_ID_PATTERN } from './runtime/deployment-record';
+import {
+  ProvisionedConcurrencyScalingOptions, validateInstanceScaling, validateProvisionedConcurrencyScaling, VariantAutoScalingOptions,
+} from './scaling/auto-scaling-options';
+import { ScalableInstanceCount } from './scaling/scalable-instance-count';
+import { bindScaling, EndpointScaling } from './scaling/variant-scaling';
 import { MANAGED_BY_TAG_KEY, STATE_TABLE_TAG } from './runtime/spec';
 import { TrafficShift } from './traffic-shift';
 
@@ -36,6 +42,11 @@ export interface ServerlessOptions {
    * @default - none: every cold start pays the start-up time
    */
   readonly provisionedConcurrency?: number;
+  /**
+   * Autoscaling of the provisioned concurrency (needs `provisionedConcurrency`).
+   * @default - the provisioned concurrency stays as given
+   */
+  readonly autoScaling?: ProvisionedConcurrencyScalingOptions;
 }
 
 /** The production variant: the model that serves users today. */
@@ -55,10 +66,18 @@ export interface ProductionVariantOptions {
   readonly instanceType?: InstanceType;
   /**
    * Number of instances (not with `serverless`). Two or more keep the endpoint up through an
-   * instance failure, and give canary and linear shifts something to split.
-   * @default 1
+   * instance failure, and give canary and linear shifts something to split. With `autoScaling`,
+   * the count the endpoint is created with: later deployments keep the scaled count.
+   * @default 1, or `autoScaling.minInstanceCount` with autoScaling
    */
   readonly instanceCount?: number;
+  /**
+   * Autoscaling through Application Auto Scaling (not with `serverless`: use
+   * `serverless.autoScaling`). Deployments keep the scaled instance count, and an instance-type
+   * change takes scaling off and puts it back around SageMaker's update (README, "Autoscaling").
+   * @default - a fixed instanceCount
+   */
+  readonly autoScaling?: VariantAutoScalingOptions;
   /**
    * Serverless capacity instead of instances. Serverless variants cannot have a candidate, data
    * capture, or rolling updates.
@@ -176,35 +195,90 @@ export interface IModelEndpoint extends IResource {
   metricOverheadLatency(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   /** Share of a variant's requests that failed, in percent. */
   metricErrorRate(variantName: string, options?: metrics.ErrorRateOptions): cloudwatch.MathExpression;
+  /** Lets the grantee invoke this endpoint (`sagemaker:InvokeEndpoint` on this endpoint only). */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant;
 }
 
 abstract class EndpointBase extends Resource implements IModelEndpoint {
   public abstract readonly endpointName: string;
   public abstract readonly endpointArn: string;
+  /** The variants metric helpers accept; undefined: any (an endpoint imported by name alone). */
+  protected abstract readonly variantNames?: string[];
 
   public metric(metricName: string, variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.variantMetric({ endpointName: this.endpointName, variantName }, metricName, props);
+    return metrics.variantMetric(this.target('metric', variantName), metricName, props);
   }
   public metricInvocations(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.invocations({ endpointName: this.endpointName, variantName }, props);
+    return metrics.invocations(this.target('metricInvocations', variantName), props);
   }
   public metricInvocation5XXErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.invocation5xxErrors({ endpointName: this.endpointName, variantName }, props);
+    return metrics.invocation5xxErrors(this.target('metricInvocation5XXErrors', variantName), props);
   }
   public metricInvocation4XXErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.invocation4xxErrors({ endpointName: this.endpointName, variantName }, props);
+    return metrics.invocation4xxErrors(this.target('metricInvocation4XXErrors', variantName), props);
   }
   public metricModelErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.modelErrors({ endpointName: this.endpointName, variantName }, props);
+    return metrics.modelErrors(this.target('metricModelErrors', variantName), props);
   }
   public metricModelLatency(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.modelLatency({ endpointName: this.endpointName, variantName }, props);
+    return metrics.modelLatency(this.target('metricModelLatency', variantName), props);
   }
   public metricOverheadLatency(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.overheadLatency({ endpointName: this.endpointName, variantName }, props);
+    return metrics.overheadLatency(this.target('metricOverheadLatency', variantName), props);
   }
   public metricErrorRate(variantName: string, options?: metrics.ErrorRateOptions): cloudwatch.MathExpression {
-    return metrics.errorRatePercent({ endpointName: this.endpointName, variantName }, options);
+    return metrics.errorRatePercent(this.target('metricErrorRate', variantName), options);
+  }
+
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    // The lower-case ARN: SageMaker writes endpoint names in lower case inside ARNs, and IAM compares them as written.
+    return iam.Grant.addToPrincipal({ grantee, actions: ['sagemaker:InvokeEndpoint'], resourceArns: [this.endpointArn] });
+  }
+
+  /** A metric of a variant this endpoint has: a name it does not have makes a metric that never gets data. */
+  private target(method: string, variantName: string): metrics.VariantMetricTarget {
+    const known = this.variantNames;
+    if (known && !Token.isUnresolved(variantName) && !known.some((v) => Token.isUnresolved(v) || v === variantName)) {
+      throw constructError(this, `${method}: variantName must be one of ${known.map((v) => `"${v}"`).join(', ')} (the variants of endpoint ${this.endpointName}), got "${variantName}"`);
+    }
+    return { endpointName: this.endpointName, variantName };
+  }
+}
+
+/** What `ModelEndpoint.fromEndpointAttributes` needs to know of an existing endpoint. */
+export interface ModelEndpointAttributes {
+  /** The endpoint's name, in the case it was created with (metric dimensions keep it). */
+  readonly endpointName: string;
+  /**
+   * The endpoint's ARN.
+   * @default - formed from the name, in lower case (as SageMaker writes it), in the stack's partition, region and account
+   */
+  readonly endpointArn?: string;
+  /**
+   * The endpoint's variant names: the metric helpers accept these only.
+   * @default - the metric helpers accept any variant name
+   */
+  readonly variantNames?: string[];
+}
+
+/** An endpoint made elsewhere. */
+class ImportedEndpoint extends EndpointBase {
+  public readonly endpointName: string;
+  public readonly endpointArn: string;
+  protected readonly variantNames?: string[];
+
+  constructor(scope: Construct, id: string, attrs: ModelEndpointAttributes) {
+    super(scope, id);
+    try {
+      validateSageMakerName('endpointName', attrs.endpointName);
+      for (const v of attrs.variantNames ?? []) validateSageMakerName('variantNames', v);
+      this.endpointName = attrs.endpointName;
+      // SageMaker writes names in lower case inside ARNs.
+      this.endpointArn = attrs.endpointArn ?? compactArn('sagemaker', `endpoint/${arnName(attrs.endpointName)}`);
+      this.variantNames = attrs.variantNames && attrs.variantNames.length > 0 ? [...attrs.variantNames] : undefined;
+    } catch (error) {
+      throw withConstructPath(this, error);
+    }
   }
 }
 
@@ -216,6 +290,7 @@ interface ResolvedVariant {
   readonly instanceType?: InstanceType;
   readonly instanceCount?: number;
   readonly serverless?: ServerlessOptions;
+  readonly autoScaling?: VariantAutoScalingOptions;
   readonly weight: number;
   readonly volumeSizeInGb?: number;
   readonly modelDataDownloadTimeoutInSeconds?: number;
@@ -235,18 +310,19 @@ export class ModelEndpoint extends EndpointBase {
   /** Tag on an endpoint with a canary or shadow: the name of the stack's state table (the CLI finds the rollout through it). */
   public static readonly STATE_TABLE_TAG_KEY = STATE_TABLE_TAG;
 
-  /** Imports an existing endpoint by name, for its metrics and ARN. */
+  /** Imports an existing endpoint by name, for its metrics, grants and ARN. */
   public static fromEndpointName(scope: Construct, id: string, endpointName: string): IModelEndpoint {
-    validateSageMakerName('endpointName', endpointName);
-    class Import extends EndpointBase {
-      public readonly endpointName = endpointName;
-      public readonly endpointArn = compactArn('sagemaker', `endpoint/${arnName(endpointName)}`);
-    }
-    return new Import(scope, id);
+    return ModelEndpoint.fromEndpointAttributes(scope, id, { endpointName });
+  }
+
+  /** Imports an existing endpoint by its attributes; given its variant names, the metric helpers accept those only. */
+  public static fromEndpointAttributes(scope: Construct, id: string, attrs: ModelEndpointAttributes): IModelEndpoint {
+    return new ImportedEndpoint(scope, id, attrs);
   }
 
   public readonly endpointName: string;
   public readonly endpointArn: string;
+  protected readonly variantNames: string[];
   /** The production variant's name. */
   public readonly productionVariantName: string;
   /** The candidate's variant name, when there is a candidate. */
@@ -270,93 +346,139 @@ export class ModelEndpoint extends EndpointBase {
   public readonly controllerFunction: lambda.IFunction;
   /** The endpoint's CloudFormation resource. */
   public readonly resource: CfnEndpoint;
+  private readonly scaling?: EndpointScaling;
 
   constructor(scope: Construct, id: string, props: ModelEndpointProps) {
     super(scope, id);
-    validateSageMakerName('endpointName', props.endpointName);
-    this.endpointName = props.endpointName ?? generatedEndpointName(this);
-    this.endpointArn = compactArn('sagemaker', `endpoint/${arnName(this.endpointName)}`);
+    try {
+      validateSageMakerName('endpointName', props.endpointName);
+      this.endpointName = props.endpointName ?? generatedEndpointName(this);
+      this.endpointArn = compactArn('sagemaker', `endpoint/${arnName(this.endpointName)}`);
 
-    const [production, candidate] = resolveVariants(props);
-    const variants = candidate ? [production, candidate] : [production];
-    validateVariants(variants);
-    this.productionVariantName = production.variantName;
-    this.candidateVariantName = candidate?.variantName;
-
-    const controller = RolloutController.of(this);
-    this.controllerFunction = controller.function;
-    const config = this.createEndpointConfig(props, variants);
-    this.endpointConfig = config;
-
-    // Which alarms roll back, and which fleet they watch (README, "Rollback alarms").
-    const rollbackTarget = candidate?.role === 'candidate'
-      ? { variantName: candidate.variantName, description: `the canary (variant ${candidate.variantName}) of endpoint ${this.endpointName}` }
-      // Blue/green: the new fleet only (EndpointConfigName dimension), so errors of the old fleet
-      // cannot abort a good deployment.
-      : { variantName: production.variantName, endpointConfigName: config.attrEndpointConfigName, description: `the new production fleet of endpoint ${this.endpointName}` };
-    const rollbackScope = new Construct(this, 'RollbackAlarms');
-    acknowledgeFindings(rollbackScope, { nag: ALARM_ACTION_IDS }, 'These alarms act through SageMaker, which reads them during every deployment '
-      + '(AutoRollbackConfiguration) and rolls back, and, for a canary, through the stack\'s rollout controller, which gets every state change from '
-      + 'EventBridge, rolls back and announces it on the notification topic. For blue/green, the alarms also notify the topic when one is given.');
-    const rollback = (props.rollbackAlarms ?? RollbackAlarms.recommended())._bind(rollbackScope, {
-      endpointName: this.endpointName,
-      alarmNamePrefix: controller.alarmNamePrefix,
-      ...rollbackTarget,
-    });
-    this.rollbackAlarms = rollback.alarms;
-    this.rollbackAlarmNames = rollback.names;
-    if (this.rollbackAlarms.length > MAX_ROLLBACK_ALARMS) {
-      throw new Error(`rollbackAlarms must be at most ${MAX_ROLLBACK_ALARMS} alarms (SageMaker's AutoRollbackConfiguration limit), got ${this.rollbackAlarms.length}`);
-    }
-    const shadow = candidate?.role === 'shadow' ? this.bindShadowAlarms(props.candidate!, candidate, controller.alarmNamePrefix) : undefined;
-    this.shadowAlarms = shadow?.alarms ?? [];
-
-    const deploymentConfig = this.renderDeploymentConfig(props, variants, rollback);
-    this.resource = new CfnEndpoint(this, 'Resource', {
-      endpointName: this.endpointName,
-      endpointConfigName: config.attrEndpointConfigName,
-      deploymentConfig,
-      tags: [MANAGED_BY_TAG],
-    });
-    // AutoRollbackConfiguration names the alarms, so they must exist (and be updated) first.
-    for (const alarm of this.rollbackAlarms) this.resource.node.addDependency(alarm);
-
-    this.grantAlarmReads(variants.map((v) => v.model), controller.alarmNamePrefix);
-    this.warnAboutGuardrails(props, variants);
-
-    if (!candidate && props.notificationTopic) {
-      // Blue/green has no controller watching the alarms: they tell the topic themselves.
-      for (const alarm of this.rollbackAlarms) {
-        if (alarm instanceof cloudwatch.Alarm) alarm.addAlarmAction(new cw_actions.SnsAction(props.notificationTopic));
+      const [production, candidate] = resolveVariants(props);
+      const variants = candidate ? [production, candidate] : [production];
+      validateVariants(variants);
+      if (candidate) validateCandidateDiffers(production.model, candidate.model);
+      if (candidate?.role === 'shadow' && props.dataCapture?.samplingPercent === 0) {
+        throw new Error('dataCapture.samplingPercent must be between 1 and 100 with a shadow candidate (its answers are only seen in the captures), got 0');
       }
-    }
+      this.productionVariantName = production.variantName;
+      this.candidateVariantName = candidate?.variantName;
+      this.variantNames = variants.map((v) => v.variantName);
 
-    const capture = props.dataCapture ?? (candidate?.role === 'shadow' ? {} : undefined);
-    if (capture) {
-      if (variants.some((v) => v.serverless)) {
-        throw new Error('dataCapture is not available for serverless variants: remove dataCapture or use instances');
-      }
-      const writers = variants.map((v) => v.model.role).filter((r): r is iam.IRole => r !== undefined);
-      const bound = bindDataCapture(this, capture, writers);
-      config.dataCaptureConfig = bound.config;
-      this.dataCaptureBucket = bound.bucket;
-    }
+      const controller = RolloutController.of(this);
+      this.controllerFunction = controller.function;
+      const config = this.createEndpointConfig(props, variants);
+      this.endpointConfig = config;
 
-    this.registerWithController(props, controller, config, candidate, rollback, shadow, production);
-
-    if (props.dashboard ?? true) {
-      const alarms = [...this.rollbackAlarms, ...this.shadowAlarms];
-      const names = [...rollback.names, ...(shadow?.names ?? [])];
-      this.dashboard = new EndpointDashboard(this, 'Dashboard', {
+      // Which alarms roll back, and which fleet they watch (README, "Rollback alarms").
+      const rollbackTarget = candidate?.role === 'candidate'
+        ? { variantName: candidate.variantName, description: `the canary (variant ${candidate.variantName}) of endpoint ${this.endpointName}` }
+        // Blue/green: the new fleet only (EndpointConfigName dimension), so errors of the old fleet
+        // cannot abort a good deployment.
+        : { variantName: production.variantName, endpointConfigName: config.attrEndpointConfigName, description: `the new production fleet of endpoint ${this.endpointName}` };
+      const rollbackScope = new Construct(this, 'RollbackAlarms');
+      acknowledgeFindings(rollbackScope, { nag: ALARM_ACTION_IDS }, 'These alarms act through SageMaker, which reads them during every deployment '
+        + '(AutoRollbackConfiguration) and rolls back, and, for a canary, through the stack\'s rollout controller, which gets every state change from '
+        + 'EventBridge, rolls back and announces it on the notification topic. For blue/green, the alarms also notify the topic when one is given.');
+      const rollback = (props.rollbackAlarms ?? RollbackAlarms.recommended())._bind(rollbackScope, {
         endpointName: this.endpointName,
-        productionVariantName: production.variantName,
-        candidateVariantName: candidate?.variantName,
-        candidateKind: candidate?.role,
-        // The library's alarms by their known names (no reference to resolve); others by ARN.
-        alarmArns: alarms.map((alarm, i) => (isOwnAlarmName(names[i], controller.alarmNamePrefix) && !Token.isUnresolved(names[i])
-          ? arnSubTemplate('cloudwatch', `alarm:${names[i]}`) : alarm.alarmArn)),
-      }).dashboard;
+        alarmNamePrefix: controller.alarmNamePrefix,
+        ...rollbackTarget,
+      });
+      this.rollbackAlarms = rollback.alarms;
+      this.rollbackAlarmNames = rollback.names;
+      if (this.rollbackAlarms.length > MAX_ROLLBACK_ALARMS) {
+        throw new Error(`rollbackAlarms must be at most ${MAX_ROLLBACK_ALARMS} alarms (SageMaker's AutoRollbackConfiguration limit), got ${this.rollbackAlarms.length}`);
+      }
+      const shadow = candidate?.role === 'shadow' ? this.bindShadowAlarms(props.candidate!, candidate, controller.alarmNamePrefix) : undefined;
+      this.shadowAlarms = shadow?.alarms ?? [];
+
+      const deploymentConfig = this.renderDeploymentConfig(props, variants, rollback);
+      this.resource = new CfnEndpoint(this, 'Resource', {
+        endpointName: this.endpointName,
+        endpointConfigName: config.attrEndpointConfigName,
+        deploymentConfig,
+        tags: [MANAGED_BY_TAG],
+      });
+      // AutoRollbackConfiguration names the alarms, so they must exist (and be updated) first.
+      for (const alarm of this.rollbackAlarms) this.resource.node.addDependency(alarm);
+
+      // Autoscaling (lib/scaling/): scalable targets, default policies, the instance-type-change guard.
+      this.scaling = bindScaling(this, {
+        endpointName: this.endpointName,
+        endpointArn: this.endpointArn,
+        endpoint: this.resource,
+        controller,
+        variants: variants.map((v) => ({
+          role: v.role, variantName: v.variantName, instanceType: v.instanceType?.toString(),
+          autoScaling: v.autoScaling, provisionedConcurrencyScaling: v.serverless?.autoScaling,
+        })),
+      });
+
+      this.grantAlarmReads(variants.map((v) => v.model), controller.alarmNamePrefix);
+      this.grantContainerLogs(variants.map((v) => v.model));
+      this.warnAboutGuardrails(props, variants);
+
+      if (!candidate && props.notificationTopic) {
+        // Blue/green has no controller watching the alarms: they tell the topic themselves.
+        for (const alarm of this.rollbackAlarms) {
+          if (alarm instanceof cloudwatch.Alarm) alarm.addAlarmAction(new cw_actions.SnsAction(props.notificationTopic));
+        }
+      }
+
+      const capture = props.dataCapture ?? (candidate?.role === 'shadow' ? {} : undefined);
+      if (capture) {
+        if (variants.some((v) => v.serverless)) {
+          throw new Error('dataCapture is not available for serverless variants: remove dataCapture or use instances');
+        }
+        const writers = [...new Set(variants.map((v) => v.model.role).filter((r): r is iam.IRole => r !== undefined))];
+        const bound = bindDataCapture(this, capture, writers, variants.every((v) => v.model.role !== undefined));
+        config.dataCaptureConfig = bound.config;
+        this.dataCaptureBucket = bound.bucket;
+      }
+
+      this.registerWithController(props, controller, config, candidate, rollback, shadow, production);
+
+      if (props.dashboard ?? true) {
+        const alarms = [...this.rollbackAlarms, ...this.shadowAlarms];
+        const names = [...rollback.names, ...(shadow?.names ?? [])];
+        this.dashboard = new EndpointDashboard(this, 'Dashboard', {
+          endpointName: this.endpointName,
+          productionVariantName: production.variantName,
+          candidateVariantName: candidate?.variantName,
+          candidateKind: candidate?.role,
+          // The library's alarms by their known names (no reference to resolve); others by ARN.
+          alarmArns: alarms.map((alarm, i) => (isOwnAlarmName(names[i], controller.alarmNamePrefix) && !Token.isUnresolved(names[i])
+            ? arnSubTemplate('cloudwatch', `alarm:${names[i]}`) : alarm.alarmArn)),
+        }).dashboard;
+      }
+    } catch (error) {
+      throw withConstructPath(this, error);
     }
+  }
+
+  /**
+   * The scalable instance count of a variant with `autoScaling`, to add policies and schedules of
+   * your own (`scaleOnMetric`, `scaleOnSchedule`, `scaleOnUtilization`, `scaleOnInvocations`).
+   */
+  public scalableInstanceCount(variantName: string): ScalableInstanceCount {
+    return this.scalableAttribute('scalableInstanceCount', variantName, 'sagemaker:variant:DesiredInstanceCount');
+  }
+
+  /** The scalable provisioned concurrency of a serverless variant with `serverless.autoScaling`. */
+  public scalableProvisionedConcurrency(variantName: string): ScalableInstanceCount {
+    return this.scalableAttribute('scalableProvisionedConcurrency', variantName, 'sagemaker:variant:DesiredProvisionedConcurrency');
+  }
+
+  private scalableAttribute(method: string, variantName: string, dimension: string): ScalableInstanceCount {
+    const attribute = this.scaling?.attributes[variantName];
+    if (attribute && attribute.dimension === dimension) return attribute;
+    const scaled = Object.keys(this.scaling?.attributes ?? {});
+    const why = attribute
+      ? (dimension === 'sagemaker:variant:DesiredInstanceCount' ? 'it is serverless: use scalableProvisionedConcurrency' : 'it runs on instances: use scalableInstanceCount')
+      : `it has no autoScaling (variants with autoScaling: ${scaled.length > 0 ? scaled.map((v) => `"${v}"`).join(', ') : 'none'})`;
+    throw constructError(this, `${method}("${variantName}"): ${why}`);
   }
 
   private createEndpointConfig(props: ModelEndpointProps, variants: ResolvedVariant[]): CfnEndpointConfig {
@@ -393,9 +515,10 @@ export class ModelEndpoint extends EndpointBase {
     if (props.encryptionKey) {
       for (const v of variants) {
         if (!v.model.role) continue;
-        props.encryptionKey.grantEncryptDecrypt(v.model.role);
-        acknowledgeWildcards(v.model.role, { actions: KMS_GRANT_WILDCARDS }, 'CDK\'s Key.grantEncryptDecrypt on the one key that encrypts this endpoint\'s '
-          + 'volumes: kms:ReEncrypt* and kms:GenerateDataKey* name variants of those operations on that key only, never other keys.');
+        // What encrypting an instance's storage volume takes (EBS encryption, "Permissions for IAM
+        // users": https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html),
+        // without kms:Encrypt or kms:ReEncrypt*, and only through SageMaker or EC2 (kms:ViaService).
+        grantKeyUse(LibraryGrants.of(v.model.role), props.encryptionKey, VOLUME_KEY_ACTIONS, ['sagemaker', 'ec2']);
       }
     }
     return config;
@@ -455,7 +578,7 @@ export class ModelEndpoint extends EndpointBase {
       arns.add(isOwnAlarmName(this.rollbackAlarmNames[i], alarmNamePrefix) ? ownAlarmsArn(alarmNamePrefix) : alarm.alarmArn);
     });
     const roles = [...new Set(models.map((m) => m.role).filter((r): r is iam.IRole => r !== undefined))];
-    for (const role of roles) {
+    for (const role of roles.map((r) => LibraryGrants.of(r))) {
       iam.Grant.addToPrincipal({ grantee: role, actions: ['cloudwatch:DescribeAlarms'], resourceArns: [...arns] });
       acknowledgeWildcards(role, { resources: [...arns] }, 'Read-only cloudwatch:DescribeAlarms on the alarms this library creates in the stack, '
         + 'which all start with the stack\'s alarm name prefix: naming each alarm\'s ARN would make this policy wait for the alarms, the alarms for the '
@@ -464,6 +587,26 @@ export class ModelEndpoint extends EndpointBase {
     if (models.some((m) => m.role === undefined)) {
       Annotations.of(this).addWarningV2('cdk-sagemaker-rollout:importedModelRole',
         'An imported model has no role here: give its execution role cloudwatch:DescribeAlarms on the rollback alarms, or SageMaker may not be able to watch them.');
+    }
+  }
+
+  /**
+   * SageMaker writes each endpoint's container logs to the log group `/aws/sagemaker/Endpoints/<endpoint name>`:
+   * every model role of the endpoint may write there, and nowhere else. IAM takes the log group's
+   * ARN with a trailing `:*` for every action but tagging
+   * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html).
+   */
+  private grantContainerLogs(models: IModel[]): void {
+    const logGroup = compactArn('logs', `log-group:/aws/sagemaker/Endpoints/${this.endpointName}:*`);
+    const roles = [...new Set(models.map((m) => m.role).filter((r): r is iam.IRole => r !== undefined))];
+    for (const grantee of roles.map((r) => LibraryGrants.of(r))) {
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resourceArns: [logGroup],
+      });
+      acknowledgeWildcards(grantee, { resources: [logGroup] }, 'SageMaker writes container logs to the log group /aws/sagemaker/Endpoints/<endpoint name>, '
+        + 'one stream per variant and instance, with names it chooses: the role may write to the log groups of the endpoints that use it, and their streams, only.');
     }
   }
 
@@ -494,7 +637,7 @@ export class ModelEndpoint extends EndpointBase {
     if (!verify && props.acknowledgeRevert !== undefined) {
       throw new Error(`${this.node.path}: acknowledgeRevert needs verifyDeployment (deployments and reverts are recorded by the post-deploy check), got verifyDeployment: false`);
     }
-    if (!verify && !candidate) return;
+    if (!verify && !candidate && !this.scaling) return;
 
     let rollout;
     if (candidate) {
@@ -503,7 +646,7 @@ export class ModelEndpoint extends EndpointBase {
       const alarms = candidate.role === 'candidate' ? rollback : shadow!;
       controller.guardRollout({
         endpointName: this.endpointName, endpointArn: this.endpointArn, alarms: alarms.alarms, alarmNames: alarms.names,
-        topic: props.notificationTopic, promotion: promotion !== undefined,
+        topic: props.notificationTopic, promotion: promotion !== undefined, canary: candidate.role === 'candidate',
       });
       rollout = {
         kind: candidate.role === 'candidate' ? 'canary' as const : 'shadow' as const,
@@ -515,6 +658,7 @@ export class ModelEndpoint extends EndpointBase {
         promotion,
         alarmNames: alarms.names,
         topicArn: props.notificationTopic?.topicArn,
+        candidateScaling: candidate.role === 'candidate' ? this.scaling?.candidate : undefined,
       };
     }
     if (verify) controller.verifyEndpoint({ endpointArn: this.endpointArn, alarms: rollback.alarms, alarmNames: rollback.names, topic: props.notificationTopic });
@@ -547,15 +691,43 @@ export class ModelEndpoint extends EndpointBase {
       rollbackAlarmNames: rollback.names,
       rollout,
       topicArn: props.notificationTopic?.topicArn,
+      scaling: this.scaling?.spec,
     });
     // Runs once CloudFormation has finished updating the endpoint, before the cleanup phase deletes anything.
     deployment.node.addDependency(this.resource);
+    // ... and its scaling: it registers again what an instance-type change took off, after CloudFormation's own updates.
+    for (const attribute of Object.values(this.scaling?.attributes ?? {})) deployment.node.addDependency(attribute);
   }
 }
 
 /** A short hash of a resolved template fragment: changes whenever the fragment does. */
 function fingerprint(resolved: unknown): string {
   return createHash('sha256').update(JSON.stringify(resolved ?? null)).digest('hex').slice(0, 16);
+}
+
+/** What encrypting an instance's storage volume with the endpoint's key takes; no kms:Encrypt or kms:ReEncrypt*. */
+const VOLUME_KEY_ACTIONS = ['kms:CreateGrant', 'kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext'];
+
+/**
+ * A candidate that is the production model (the same construct, or the same image, model data and
+ * environment) compares a model with itself: a mistake, refused.
+ */
+function validateCandidateDiffers(production: IModel, candidate: IModel): void {
+  if (candidate === production) {
+    throw new Error(`candidate.model must be a new model, got the production model (${production.node.path})`);
+  }
+  const a = containerOf(production);
+  const b = containerOf(candidate);
+  if (a !== undefined && a === b) {
+    throw new Error(`candidate.model must differ from production.model, got ${candidate.node.path} with the same image, model data and environment as ${production.node.path}`);
+  }
+}
+
+/** The container a model runs (image, model data, environment), resolved, when the model is made here. */
+function containerOf(model: IModel): string | undefined {
+  const resource = (model as { resource?: unknown }).resource;
+  if (!(resource instanceof CfnModel)) return undefined;
+  return JSON.stringify(Stack.of(model).resolve(resource.primaryContainer));
 }
 
 /** HIPAA and NIST: "the alarm has no action". */
@@ -577,12 +749,22 @@ function resolveVariants(props: ModelEndpointProps): [ResolvedVariant, ResolvedV
   }
   if (p.serverless) validateServerless('production.serverless', p.serverless);
   validateWholeNumber('production.instanceCount', p.instanceCount, 1);
+  if (p.serverless && p.autoScaling) {
+    throw new Error('production.autoScaling scales instances, and production is serverless: scale its provisioned concurrency with production.serverless.autoScaling');
+  }
+  const instanceType = p.serverless ? undefined : (p.instanceType ?? InstanceType.ML_M5_LARGE);
+  const instanceCount = p.serverless ? undefined : (p.instanceCount ?? p.autoScaling?.minInstanceCount ?? 1);
+  if (p.autoScaling) validateInstanceScaling('production', p.autoScaling, instanceType, instanceCount);
+  if (p.serverless?.autoScaling) {
+    validateProvisionedConcurrencyScaling('production.serverless', p.serverless.autoScaling, p.serverless.provisionedConcurrency, p.serverless.maxConcurrency);
+  }
   const production = {
     variantName,
     model: p.model,
-    instanceType: p.serverless ? undefined : (p.instanceType ?? InstanceType.ML_M5_LARGE),
-    instanceCount: p.serverless ? undefined : (p.instanceCount ?? 1),
+    instanceType,
+    instanceCount,
     serverless: p.serverless,
+    autoScaling: p.autoScaling,
     ...volumeAndTimeouts('production', p),
   };
   const candidate = props.candidate;
@@ -593,14 +775,18 @@ function resolveVariants(props: ModelEndpointProps): [ResolvedVariant, ResolvedV
     throw new Error(`a ${candidate.kind} candidate needs an instance-based production variant: serverless endpoints support neither multiple production variants nor shadow variants`);
   }
   const o = candidate.options;
+  const canary = canaryOptionsOf(candidate);
+  const candidateScaling = canary?.autoScaling;
   // Defaults from production: a candidate promoted to 100 % carries all of production's traffic.
+  // A scaled candidate starts at its minimum and grows with its share.
   const base = {
     variantName: candidate.variantName,
     model: candidate.model,
     instanceType: o.instanceType ?? production.instanceType,
-    instanceCount: o.instanceCount ?? production.instanceCount,
+    instanceCount: o.instanceCount ?? candidateScaling?.minInstanceCount ?? production.instanceCount,
+    autoScaling: candidateScaling,
   };
-  const canary = canaryOptionsOf(candidate);
+  if (candidateScaling) validateInstanceScaling('candidate', candidateScaling, base.instanceType, base.instanceCount);
   if (canary) {
     return [
       { ...production, role: 'production', weight: 100 - canary.trafficPercent },

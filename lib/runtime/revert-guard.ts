@@ -1,5 +1,5 @@
 import { announce, AnnounceDeps } from './announce';
-import { CustomResourceEvent, respond } from './custom-resource';
+import { CustomResourceEvent, respond, ResponseSender } from './custom-resource';
 import { DeploymentLog } from './deployment-log';
 import { guardDeployment, who } from './deployment-record';
 import { EndpointView } from './endpoint-ops';
@@ -22,6 +22,8 @@ export interface RevertDeps extends AnnounceDeps {
   readonly store?: StateStore;
   readonly now: () => Date;
   readonly log: (message: string, data?: Record<string, unknown>) => void;
+  /** How the answer to CloudFormation is sent. @default - HTTPS PUT */
+  readonly send?: ResponseSender;
 }
 
 /** Answers the stack's revert guard: fails the deployment before any endpoint changes, or lets it go on. */
@@ -31,15 +33,15 @@ export async function onRevertGuard(deps: RevertDeps, event: CustomResourceEvent
     if (event.RequestType !== 'Delete') {
       const { refusals, accepted } = await guardRefusals(deps, event);
       if (refusals.length > 0) {
-        await respond(event, { Status: 'FAILED', PhysicalResourceId: physicalResourceId, Reason: refusals.join(' ') });
+        await respond(event, { Status: 'FAILED', PhysicalResourceId: physicalResourceId, Reason: refusals.join(' ') }, deps.send);
         return;
       }
       for (const entry of accepted) await deps.records!.acceptGuardEntry(entry.endpointName, JSON.stringify(entry));
     }
-    await respond(event, { Status: 'SUCCESS', PhysicalResourceId: physicalResourceId });
+    await respond(event, { Status: 'SUCCESS', PhysicalResourceId: physicalResourceId }, deps.send);
   } catch (error) {
     deps.log('revert guard failed', { error: (error as Error).message });
-    await respond(event, { Status: 'FAILED', PhysicalResourceId: physicalResourceId, Reason: `the revert guard could not read the state table: ${(error as Error).message}` });
+    await respond(event, { Status: 'FAILED', PhysicalResourceId: physicalResourceId, Reason: `the revert guard could not read the state table: ${(error as Error).message}` }, deps.send);
   }
 }
 

@@ -4,6 +4,7 @@ import {
   AddTagsCommand, CreateEndpointCommand, DeleteEndpointConfigCommand, DeleteModelCommand, DescribeEndpointCommand,
   DescribeEndpointCommandOutput, ListTagsCommand, SageMakerClient, UpdateEndpointCommandInput,
 } from '@aws-sdk/client-sagemaker';
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { STSClient } from '@aws-sdk/client-sts';
 import { CliClients } from '../../lib/cli/context';
 import { main } from '../../lib/cli/main';
@@ -109,6 +110,7 @@ async function runInProcess(args: string[], sagemaker: ScriptedSageMaker): Promi
     events: eventBridgeClient(),
     s3: s3Client(),
     sts: new STSClient({ endpoint: emulatorEndpoint() }),
+    autoscaling: new ApplicationAutoScalingClient({ endpoint: emulatorEndpoint() }),
   };
   const code = await main(args, { out: (t) => out.push(t), err: (t) => err.push(t), now: () => new Date(), sleep: async () => undefined, env: {}, clients: () => clients });
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };

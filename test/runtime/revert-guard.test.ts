@@ -1,5 +1,3 @@
-import * as http from 'http';
-import { AddressInfo } from 'net';
 import { CreateEndpointCommand } from '@aws-sdk/client-sagemaker';
 import { RevertRecord } from '../../lib/runtime/deployment-record';
 import { makeHandler } from '../../lib/runtime/handler';
@@ -10,33 +8,21 @@ import { AnnouncementInbox, createStateTable, FakeClock, runtimeDeps } from './f
 /**
  * Deployments and reverts as CloudFormation drives them: the post-deploy check (after the
  * endpoint's update) records what went live; the stack's revert guard (before any endpoint is
- * updated) refuses to put a reverted model back. Custom resource events are answered on a
- * loopback server standing in for the pre-signed URL; the endpoints live in the emulator.
+ * updated) refuses to put a reverted model back. Custom resource answers go to the test through
+ * the handler's `send` instead of the pre-signed S3 URL; the endpoints live in the emulator.
  *
  * moto has no UpdateEndpoint: where CloudFormation would update the endpoint, the test calls
  * CreateEndpoint with the same name, which moto answers by replacing the endpoint (docs/TESTING.md).
  */
 interface CfnAnswer { Status: string; Reason: string; PhysicalResourceId: string }
-let server: http.Server;
 let answers: CfnAnswer[] = [];
-let responseUrl: string;
+/** The pre-signed S3 URL CloudFormation would send; the handler's `send` hands the answer to the test instead. */
+const responseUrl = 'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws%3Acloudformation%3Aus-east-1%3A123456789012%3Astack/Service/guid%7CRevertGuard%7Crequest?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc';
+const send = async (_url: URL, body: string) => { answers.push(JSON.parse(body)); };
 let tableName: string;
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      answers.push(JSON.parse(Buffer.concat(chunks).toString()));
-      res.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  responseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/signed?X-Amz-Signature=abc`;
   tableName = await createStateTable();
-});
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
 });
 beforeEach(() => { answers = []; });
 
@@ -70,7 +56,7 @@ async function blueGreen() {
   await createEndpoint({ name: endpointName, configName: versions[0].config });
   const inbox = await AnnouncementInbox.create(endpointName);
   const clock = new FakeClock(new Date('2026-11-30T03:00:00.000Z'));
-  const deps = runtimeDeps({ tableName, clock });
+  const deps = { ...runtimeDeps({ tableName, clock }), send };
   const records = deps.records!;
   const handler = makeHandler(() => deps);
   const [a, b, c] = versions;
