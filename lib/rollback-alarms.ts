@@ -88,11 +88,14 @@ export const MAX_ROLLBACK_ALARMS = 10;
  * `recommended()` creates alarms on whichever model is new; `fromAlarms()` takes your own (a
  * business KPI, say); `combine()` joins sets; `none()` opts out, with a warning, because without
  * alarms SageMaker bakes for nothing and a canary is never rolled back.
+ *
+ * The class cannot be extended, in TypeScript or any other language: any alarm of your own,
+ * including a composite one, comes in through `fromAlarms()`.
  */
-export abstract class RollbackAlarms {
+export class RollbackAlarms {
   /** Alarms on the 5xx rate, the model-error rate and, with `maxLatency`, the model latency of the new model. */
   public static recommended(options: RecommendedAlarmsOptions = {}): RollbackAlarms {
-    return new RecommendedAlarms(options);
+    return new RollbackAlarms(new RecommendedAlarms(options));
   }
 
   /**
@@ -101,24 +104,33 @@ export abstract class RollbackAlarms {
    * would roll back a good candidate.
    */
   public static fromAlarms(alarms: cloudwatch.IAlarm[]): RollbackAlarms {
-    return new GivenAlarms(alarms);
+    return new RollbackAlarms(new GivenAlarms(alarms));
   }
 
   /** All alarms of several sets, for example `combine(recommended(), fromAlarms([businessAlarm]))`. */
   public static combine(...sets: RollbackAlarms[]): RollbackAlarms {
-    return new CombinedAlarms(sets);
+    return new RollbackAlarms(new CombinedAlarms(sets));
   }
 
   /** No rollback alarms at all. Warns at synth time: nothing then stops a bad model. */
   public static none(): RollbackAlarms {
-    return new CombinedAlarms([]);
+    return new RollbackAlarms(new CombinedAlarms([]));
   }
+
+  private constructor(private readonly source: AlarmSource) {}
 
   /**
    * Creates (or returns) the alarms for one target.
    * @internal
    */
-  public abstract _bind(scope: Construct, target: RollbackAlarmTarget): RollbackAlarmSet;
+  public _bind(scope: Construct, target: RollbackAlarmTarget): RollbackAlarmSet {
+    return this.source.bind(scope, target);
+  }
+}
+
+/** Where a set of rollback alarms comes from: made here, given, or several sets joined. */
+interface AlarmSource {
+  bind(scope: Construct, target: RollbackAlarmTarget): RollbackAlarmSet;
 }
 
 /** The alarms of a set, and the longest time any of them needs to fire. */
@@ -137,9 +149,8 @@ export interface RollbackAlarmSet {
   readonly detectionSeconds: number;
 }
 
-class RecommendedAlarms extends RollbackAlarms {
+class RecommendedAlarms implements AlarmSource {
   constructor(private readonly options: RecommendedAlarmsOptions) {
-    super();
     validateNumberInRange('rollbackAlarms.maxErrorRatePercent', options.maxErrorRatePercent, 0, 100);
     validateNumberInRange('rollbackAlarms.maxModelErrorRatePercent', options.maxModelErrorRatePercent, 0, 100);
     validateWholeNumber('rollbackAlarms.evaluationPeriods', options.evaluationPeriods, 1, 10);
@@ -161,7 +172,7 @@ class RecommendedAlarms extends RollbackAlarms {
     }
   }
 
-  public _bind(scope: Construct, target: RollbackAlarmTarget): RollbackAlarmSet {
+  public bind(scope: Construct, target: RollbackAlarmTarget): RollbackAlarmSet {
     const o = this.options;
     const period = o.period ?? Duration.seconds(RECOMMENDED_DEFAULTS.periodSeconds);
     const evaluationPeriods = o.evaluationPeriods ?? RECOMMENDED_DEFAULTS.evaluationPeriods;
@@ -220,22 +231,18 @@ class RecommendedAlarms extends RollbackAlarms {
   }
 }
 
-class GivenAlarms extends RollbackAlarms {
-  constructor(private readonly alarms: cloudwatch.IAlarm[]) {
-    super();
-  }
+class GivenAlarms implements AlarmSource {
+  constructor(private readonly alarms: cloudwatch.IAlarm[]) {}
 
-  public _bind(): RollbackAlarmSet {
+  public bind(): RollbackAlarmSet {
     return { alarms: [...this.alarms], names: this.alarms.map((a) => a.alarmName), detectionSeconds: Math.max(0, ...this.alarms.map(detectionSecondsOf)) };
   }
 }
 
-class CombinedAlarms extends RollbackAlarms {
-  constructor(private readonly sets: RollbackAlarms[]) {
-    super();
-  }
+class CombinedAlarms implements AlarmSource {
+  constructor(private readonly sets: RollbackAlarms[]) {}
 
-  public _bind(scope: Construct, target: RollbackAlarmTarget): RollbackAlarmSet {
+  public bind(scope: Construct, target: RollbackAlarmTarget): RollbackAlarmSet {
     if (this.sets.length === 0) {
       Annotations.of(scope).addWarningV2('cdk-sagemaker-rollout:noRollbackAlarms',
         `${target.description} has no rollback alarms: SageMaker bakes without watching anything and nothing rolls a bad model back.`);
