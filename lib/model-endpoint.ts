@@ -22,13 +22,12 @@ import { grantKeyUse, LibraryGrants } from './private/grants';
 import { arnName, arnSubTemplate, compactArn, generatedEndpointName, MANAGED_BY_TAG } from './private/naming';
 import { constructError, durationInSeconds, validateSageMakerName, validateWholeNumber, withConstructPath } from './private/validation';
 import { MAX_ROLLBACK_ALARMS, RollbackAlarms, RollbackAlarmSet } from './rollback-alarms';
-import { REVERT_ID_PATTERN } from './runtime/deployment-record';
 import {
   ProvisionedConcurrencyScalingOptions, validateInstanceScaling, validateProvisionedConcurrencyScaling, VariantAutoScalingOptions,
 } from './scaling/auto-scaling-options';
 import { ScalableInstanceCount } from './scaling/scalable-instance-count';
 import { bindScaling, EndpointScaling } from './scaling/variant-scaling';
-import { MANAGED_BY_TAG_KEY, STATE_TABLE_TAG } from './runtime/spec';
+import { MANAGED_BY_TAG_KEY, REVERT_ID_PATTERN, STATE_TABLE_TAG } from './runtime/spec';
 import { TrafficShift } from './traffic-shift';
 
 /** Serverless capacity of a variant, instead of instances. */

@@ -55,8 +55,7 @@ export function revertIdAt(at: Date): string {
   return `revert-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
 }
 
-/** The shape of a revert id, checked at synthesis. */
-export const REVERT_ID_PATTERN = /^revert-\d{8}T\d{6}Z$/;
+export { REVERT_ID_PATTERN } from './spec';
 
 /** `production=model-a, shadow=model-b`. */
 export function describeModels(models: readonly VariantModel[]): string {

@@ -126,6 +126,9 @@ export interface RevertGuardEntry {
   readonly acknowledgeRevert?: string;
 }
 
+/** The shape of a revert id (`revert-20261130T041233Z`), checked at synthesis (`acknowledgeRevert`). */
+export const REVERT_ID_PATTERN = /^revert-\d{8}T\d{6}Z$/;
+
 /** The revert guard's `Spec` property. */
 export interface RevertGuardSpec {
   readonly endpoints: RevertGuardEntry[];
