@@ -192,7 +192,7 @@ describe('CanaryPromotion checks', () => {
     ['steps below the starting percent', endpointWith(CanaryPromotion.steps([10, 25, 100], { interval: Duration.minutes(30) }), 20),
       'promotion steps must start at or above the candidate\'s trafficPercent of 20, got [10, 25, 100]'],
     ['an interval shorter than the alarms need', endpointWith(CanaryPromotion.steps([10, 100], { interval: Duration.minutes(2) })),
-      'promotion interval of 120 seconds is shorter than the 180 seconds the slowest rollback alarm needs to fire: make it at least 180 seconds'],
+      'promotion interval of 120 seconds is shorter than the 240 seconds the slowest rollback alarm needs to fire: make it at least 240 seconds'],
   ])('%s', (_name, build, message) => {
     expect(build).toThrow(message);
   });
