@@ -1,4 +1,4 @@
-import { Annotations, App, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { App, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -60,12 +60,6 @@ abstract class ExampleStack extends Stack {
       networkIsolation: true,
     });
   }
-
-  /** The example adds its candidate knowingly: the warning says what protects that deployment. */
-  protected acknowledgeCandidate(endpoint: ModelEndpoint): void {
-    Annotations.of(endpoint).acknowledgeWarning('cdk-sagemaker-rollout:variantSetChange',
-      'The example deploys its candidate with the endpoint; the post-deploy check and the rollout controller guard that change.');
-  }
 }
 
 /** The simplest endpoint: one model, the defaults (all-at-once with a 10-minute bake, recommended alarms). */
@@ -115,7 +109,6 @@ export class CanaryStack extends ExampleStack {
       encryptionKey: this.key,
       notificationTopic: this.topic,
     });
-    this.acknowledgeCandidate(this.endpoint);
   }
 }
 
@@ -132,7 +125,6 @@ export class ShadowStack extends ExampleStack {
       encryptionKey: this.key,
       notificationTopic: this.topic,
     });
-    this.acknowledgeCandidate(this.endpoint);
   }
 }
 

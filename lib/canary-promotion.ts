@@ -52,8 +52,9 @@ export class CanaryPromotion {
   }
 
   /**
-   * The candidate's traffic goes through these percentages. The list rises, ends at 100, and starts
-   * at or above the candidate's `trafficPercent` (a first step equal to it is where the rollout starts).
+   * The candidate's traffic goes through these percentages. The list rises and ends at 100. The
+   * rollout starts at the candidate's `trafficPercent` and goes through the steps above it; steps at
+   * or below it are already behind, so one schedule (a preset) fits any `trafficPercent`.
    */
   public static steps(steps: number[], options: CanaryPromotionOptions): CanaryPromotion {
     return new CanaryPromotion(steps, options);
@@ -80,24 +81,27 @@ export class CanaryPromotion {
   }
 
   /**
-   * The schedule starting at the candidate's traffic percent, checked against it and against the
-   * time the rollback alarms need to fire.
+   * The schedule starting at the candidate's traffic percent: the steps above it, checked against
+   * it and against the time the rollback alarms need to fire.
    * @internal
    */
   public _schedule(trafficPercent: number, alarmDetectionSeconds: number): PromotionSchedule {
-    if (this.stepList[0] < trafficPercent) {
-      throw new Error(`promotion steps must start at or above the candidate's trafficPercent of ${trafficPercent}, got [${this.stepList.join(', ')}]`);
+    const approvalAt = this.options.approvalAt;
+    if (approvalAt !== undefined && approvalAt < trafficPercent) {
+      // Skipping the steps below the start is harmless; skipping a manual gate is not.
+      throw new Error(`promotion approvalAt of ${approvalAt} is below the candidate's trafficPercent of ${trafficPercent}: the rollout starts above its manual gate `
+        + `and would never wait there; start the canary at ${approvalAt} or below, or choose a gate of ${trafficPercent} or more`);
     }
     const intervalSeconds = this.options.interval.toSeconds();
     if (intervalSeconds < alarmDetectionSeconds) {
       throw new Error(`promotion interval of ${intervalSeconds} seconds is shorter than the ${alarmDetectionSeconds} seconds the slowest rollback alarm needs to fire: make it at least ${alarmDetectionSeconds} seconds`);
     }
-    const steps = this.stepList[0] === trafficPercent ? [...this.stepList] : [trafficPercent, ...this.stepList];
+    const steps = [trafficPercent, ...this.stepList.filter((step) => step > trafficPercent)];
     return {
       steps,
       intervalSeconds,
       minInvocations: this.options.minInvocations ?? 100,
-      approvalAt: this.options.approvalAt,
+      approvalAt,
     };
   }
 }

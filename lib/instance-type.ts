@@ -4,7 +4,7 @@ import { Token } from 'aws-cdk-lib';
  * The instance type of a SageMaker production variant.
  *
  * Constants cover common types; `InstanceType.of(name)` takes any other. SageMaker's list changes
- * over time, so only the `ml.` prefix is checked here (SAGEMAKER-FACTS.md 2.3).
+ * over time, so only the `ml.` prefix is checked here (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariant.html).
  */
 export class InstanceType {
   /** ml.t2.medium: burstable, for development endpoints. */
@@ -63,7 +63,8 @@ export class InstanceType {
 
   /**
    * True for Inferentia 1 (ml.inf1.*) instances, which deployment guardrails do not support:
-   * SageMaker silently falls back to all-at-once without a bake (SAGEMAKER-FACTS.md section 3).
+   * SageMaker silently falls back to all-at-once without a bake
+   * (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-exclusions.html).
    */
   public get isInferentia1(): boolean {
     return !Token.isUnresolved(this.name) && this.name.startsWith('ml.inf1.');

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 
 /**
- * SageMaker endpoint metrics, named after the official metrics (SAGEMAKER-FACTS.md 6.2).
+ * SageMaker endpoint metrics, named after the official metrics (https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html).
  *
  * The single source of metric truth: the rollback alarms, the dashboard and the endpoint's metric
  * helpers all build their metrics here, so that a unit or statistic is right in one place.
@@ -20,7 +20,7 @@ export interface VariantMetricTarget {
   /**
    * Only the fleet of this endpoint config. SageMaker publishes invocation metrics with an
    * `EndpointConfigName` dimension during and after guardrail deployments, which lets an alarm
-   * watch the new fleet alone (SAGEMAKER-FACTS.md 6.1).
+   * watch the new fleet alone (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html).
    * @default - every fleet of the variant
    */
   readonly endpointConfigName?: string;

@@ -37,9 +37,13 @@ export abstract class ModelData {
   /** A model artifact by S3 URL, `s3://bucket/key`. */
   public static fromS3Url(url: string, options: ModelDataAccessOptions = {}): ModelData {
     if (Token.isUnresolved(url)) return new UnparsedUrlData(url);
-    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(url);
+    const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
     if (!match) {
       throw new Error(`modelData must be an S3 URL of the form s3://bucket/key, got "${url}"`);
+    }
+    const problem = bucketNameProblem(match[1]);
+    if (problem) {
+      throw new Error(`modelData's bucket name "${match[1]}" (in "${url}") is not a valid S3 bucket name: ${problem}`);
     }
     return new S3ObjectData(match[1], match[2], options);
   }
@@ -62,6 +66,19 @@ export abstract class ModelData {
 
   /** Called by the model: returns the artifact URL and grants the model role read access. */
   public abstract bind(scope: Construct, grantee: iam.IGrantable): ModelDataConfig;
+}
+
+/**
+ * Why a bucket name breaks S3's naming rules for general purpose buckets, or undefined when it
+ * follows them (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+ */
+function bucketNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 63) return `a bucket name is 3 to 63 characters long, got ${name.length}`;
+  if (!/^[a-z0-9.-]+$/.test(name)) return 'a bucket name has only lower-case letters, digits, dots and hyphens';
+  if (!/^[a-z0-9].*[a-z0-9]$/.test(name)) return 'a bucket name begins and ends with a letter or digit';
+  if (name.includes('..')) return 'a bucket name has no two adjacent dots';
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return 'a bucket name is not formatted as an IP address';
+  return undefined;
 }
 
 /**

@@ -446,8 +446,9 @@ export class ModelEndpoint extends EndpointBase {
 
   /**
    * SageMaker reads the rollback alarms while it bakes. The docs name the model execution role as
-   * the principal that needs `cloudwatch:DescribeAlarms` (UNCONFIRMED for CloudFormation-driven
-   * updates, SAGEMAKER-FACTS.md section 4): every model role of the endpoint gets it.
+   * the principal that needs `cloudwatch:DescribeAlarms`
+   * (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html; UNCONFIRMED for
+   * CloudFormation-driven updates): every model role of the endpoint gets it.
    *
    * The library's alarms are granted by their name prefix, not by ARN: an alarm's ARN would make the
    * role's policy wait for the alarm, the alarm waits for the endpoint config (it watches the new
@@ -472,7 +473,7 @@ export class ModelEndpoint extends EndpointBase {
     }
   }
 
-  /** Warnings where SageMaker accepts a setting but handles it badly (SAGEMAKER-FACTS.md sections 3 and 11). */
+  /** Warnings where SageMaker accepts a setting but handles it badly (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-exclusions.html). */
   private warnAboutGuardrails(props: ModelEndpointProps, variants: ResolvedVariant[]): void {
     const inf1 = variants.filter((v) => v.instanceType?.isInferentia1);
     if (inf1.length > 0) {
@@ -490,10 +491,6 @@ export class ModelEndpoint extends EndpointBase {
     if (custom.length > 0) {
       Annotations.of(this).addWarningV2('cdk-sagemaker-rollout:variantNames',
         `Keep ${custom.join(' and ')} the same from one deployment to the next: blue/green and rolling updates need the same variant names on both sides, and renaming a variant defeats the guardrails.`);
-    }
-    if (props.candidate) {
-      Annotations.of(this).addWarningV2('cdk-sagemaker-rollout:variantSetChange',
-        'Adding or removing a candidate changes the set of variants, which SageMaker\'s deployment guardrails may not guard (undocumented): that deployment relies on the post-deploy check and, for a canary, on the stack\'s rollout controller.');
     }
   }
 
@@ -530,6 +527,7 @@ export class ModelEndpoint extends EndpointBase {
     const deployment = controller.deploymentResource(this, 'Deployment', {
       endpointName: this.endpointName,
       endpointConfigName: config.attrEndpointConfigName,
+      variantNames: [this.productionVariantName, ...(candidate?.role === 'candidate' ? [candidate.variantName] : [])],
       verify,
       rollbackAlarmNames: rollback.names,
       rollout,
@@ -546,7 +544,9 @@ const ALARM_ACTION_IDS = ['HIPAA.Security-CloudWatchAlarmAction', 'NIST.800.53.R
 /**
  * The variants with their defaults, checks and weights. Canary weights are percentages, so the
  * candidate's share of the total is exactly trafficPercent; a shadow setup has production at 1.0
- * and the shadow at samplingPercent / 100 (SAGEMAKER-FACTS.md section 11).
+ * and the shadow at samplingPercent / 100: the shadow's weight sets the copied share, as in AWS's
+ * shadow-variant sample (aws/amazon-sagemaker-examples, sagemaker-shadow-variant); how exactly is
+ * undocumented (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpointConfig.html, ShadowProductionVariants).
  */
 function resolveVariants(props: ModelEndpointProps): [ResolvedVariant, ResolvedVariant | undefined] {
   const p = props.production;
@@ -619,7 +619,7 @@ function validateServerless(prop: string, s: ServerlessOptions): void {
   }
 }
 
-/** At most 10 variants, and no two with the same name (SAGEMAKER-FACTS.md 2.2, 2.3). */
+/** At most 10 variants, and no two with the same name (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpointConfig.html). */
 function validateVariants(variants: ResolvedVariant[]): void {
   if (variants.length > 10) {
     throw new Error(`an endpoint config takes at most 10 variants, got ${variants.length}`);

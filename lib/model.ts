@@ -97,7 +97,7 @@ export class Model extends Resource implements IModel {
   public static fromModelName(scope: Construct, id: string, modelName: string): IModel {
     class Import extends Resource implements IModel {
       public readonly modelName = modelName;
-      // SageMaker writes names in lower case inside ARNs (SAGEMAKER-FACTS.md section 9).
+      // SageMaker writes names in lower case inside ARNs (see generatedEndpointName in private/naming.ts).
       public readonly modelArn = compactArn('sagemaker', `model/${arnName(modelName)}`);
       public readonly role = undefined;
     }

@@ -277,7 +277,9 @@ class AllAtOnceShift extends TrafficShift {
     return {
       blueGreenUpdatePolicy: {
         // ALL_AT_ONCE bakes in TerminationWaitInSeconds; WaitIntervalInSeconds is required by the
-        // API but only separates incremental steps, so it is 0 here (SAGEMAKER-FACTS.md section 11).
+        // API but only separates incremental steps, so it is 0 here
+        // (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-blue-green-all-at-once.html,
+        // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_TrafficRoutingConfig.html).
         trafficRoutingConfiguration: { type: 'ALL_AT_ONCE', waitIntervalInSeconds: 0 },
         terminationWaitInSeconds: bake,
         maximumExecutionTimeoutInSeconds: maxExecutionSeconds(this.options.maxExecutionTime, bake),

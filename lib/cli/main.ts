@@ -4,38 +4,150 @@ import { describeEndpoint, EndpointNotFoundError } from '../runtime/endpoint-ops
 import { DeadlineExceededError, isBusyEndpoint, isThrottling } from '../runtime/retry';
 import { manualRollback, pause, promote, resume, RollbackFailedError, RolloutError } from '../runtime/rollout';
 import { compareVariants, renderComparison } from './compare-command';
+import { awsSetupProblem } from './aws-setup';
 import { CliClients, CliError, createClients, ExitCode, openEndpoint, rolloutDeps } from './context';
 import { parseDurationMs, parseTime, table } from './format';
+import { listManagedEndpoints, renderList } from './list';
+import { packageVersion } from './version';
 import { gatherStatus, renderStatus } from './status';
 
+/** A command's help: what `<command> --help` prints, and its line in the general usage. */
+interface CommandHelp {
+  readonly usage: string;
+  readonly summary: string;
+  /** What the command does, in more words than the summary. */
+  readonly description: string;
+  /** Options of this command only (the common ones are listed for every command). */
+  readonly options: string[];
+  /** Which common options apply. */
+  readonly common: ReadonlyArray<'json' | 'wait' | 'timeout' | 'as'>;
+}
+
+const COMMANDS: Record<string, CommandHelp> = {
+  list: {
+    usage: 'list',
+    summary: 'every endpoint this library manages here, with its strategy and rollout state',
+    description: 'Lists every endpoint of the account and region that carries the cdk-sagemaker-rollout:managed-by tag: its status, its strategy\n'
+      + '(canary or shadow while a candidate is registered, else blue/green or rolling) and where its rollout stands.',
+    options: [],
+    common: ['json'],
+  },
+  status: {
+    usage: 'status <endpoint> [--history <n>]',
+    summary: 'variants, weights, alarms, the rollout\'s step and its recent history',
+    description: 'Shows what the endpoint is doing and why: variants and weights, rollback alarms and their states, the rollout\'s step,\n'
+      + 'a change in flight, a standing rollback, and the most recent decisions.',
+    options: ['--history <n>          history entries shown (default 10)'],
+    common: ['json'],
+  },
+  promote: {
+    usage: 'promote <endpoint> [--to <pct>]',
+    summary: 'move the canary to the next step (or to <pct>); refused while an alarm fires',
+    description: 'Moves the canary to its next step, or to --to <pct>; passes a manual gate. Refused while an alarm is in ALARM,\n'
+      + 'while the rollout is rolled back or paused, and while another change is in flight.',
+    options: ['--to <pct>             the percent to move to (1-100)'],
+    common: ['json', 'wait', 'timeout', 'as'],
+  },
+  rollback: {
+    usage: 'rollback <endpoint> [--reason <text>]',
+    summary: 'send the canary\'s traffic back to production (0%); it stays there',
+    description: 'Sends all traffic to production: the candidate stays at 0% until "resume" or a new candidate. A busy endpoint is\n'
+      + 'retried until --timeout; the rollback stays recorded and the controller applies it once the endpoint is back in service.',
+    options: ['--reason <text>        why, for the audit trail and the announcement'],
+    common: ['json', 'wait', 'timeout', 'as'],
+  },
+  pause: {
+    usage: 'pause <endpoint>',
+    summary: 'stop taking steps (alarms still roll back)',
+    description: 'Stops the promotion schedule at the current step. Alarms still roll the canary back.',
+    options: [],
+    common: ['json', 'as'],
+  },
+  resume: {
+    usage: 'resume <endpoint>',
+    summary: 'carry on after a pause; after a rollback, start again from the first step',
+    description: 'Carries on after a pause. After a rollback, starts the same candidate again from its first step (its alarms must be OK).',
+    options: [],
+    common: ['json', 'wait', 'timeout', 'as'],
+  },
+  compare: {
+    usage: 'compare <endpoint> [--since <1h|ISO>]',
+    summary: 'how often the shadow\'s answers agree with production\'s (from data capture)',
+    description: 'Pairs the shadow\'s captured answers with production\'s (by inference id, event id, then identical input) and reports\n'
+      + 'how often they agree, exactly and within --tolerance, with both variants\' latency and a few disagreeing examples.',
+    options: [
+      '--since <1h|ISO>       start of the window (default 1h ago)',
+      '--until <ISO>          end of the window (default now)',
+      '--tolerance <rel>      relative tolerance for numbers (default 0.01)',
+      '--examples <n>         disagreeing examples shown (default 5)',
+      '--capture-uri <s3://bucket/prefix>  where the captures are (default: the endpoint\'s data capture destination)',
+      '--production <variant>, --shadow <variant>  the variants to compare (default: the rollout\'s)',
+      '--max-files <n>        capture files read at most (default 500)',
+    ],
+    common: ['json'],
+  },
+  cleanup: {
+    usage: 'cleanup [--delete] [--min-age <duration>]',
+    summary: 'list (or delete) kept endpoint configs and models that nothing uses',
+    description: 'Lists the endpoint configs and models made by this library that no endpoint uses or is moving to; --delete deletes them.',
+    options: [
+      '--delete               delete them (configs first, then models)',
+      '--min-age <duration>   leave younger ones alone (default 1h: they may belong to a deployment in progress)',
+    ],
+    common: ['json'],
+  },
+};
+
+const COMMON_OPTIONS: Record<CommandHelp['common'][number], string> = {
+  json: '--json                 machine-readable output on stdout',
+  wait: '--wait                 after the change, wait until the endpoint has applied it, showing progress on stderr',
+  timeout: '--timeout <duration>   how long to retry a busy endpoint or to --wait (default 10m)',
+  as: '--as <name>            who acts, for the audit trail (default: $USER)',
+};
+
+const EXIT_CODES = `Exit codes: 0 done, 1 failed, 2 bad arguments or no region or credentials, 3 endpoint not found,
+4 not managed by this library, 5 busy (updating, or another change in flight), 6 refused (an alarm fires, or the
+rollout's state forbids it), 7 --wait timed out.`;
+
+const AWS_SETTINGS = `AWS: --region <region> (or AWS_REGION); credentials from the standard chain (AWS_PROFILE, AWS_ACCESS_KEY_ID and
+AWS_SECRET_ACCESS_KEY, SSO, instance roles); AWS_ENDPOINT_URL is honoured.`;
+
+/** The general usage: every command, the common options. */
 export const USAGE = `Usage: npx cdk-sagemaker-rollout <command> [options]
 
 See and steer the rollouts of endpoints made with cdk-sagemaker-rollout.
 
 Commands:
-  status <endpoint>                  variants, weights, alarms, the rollout's step and its recent history
-  promote <endpoint> [--to <pct>]    move the canary to the next step (or to <pct>); refused while an alarm fires
-  rollback <endpoint> [--reason <t>] send the canary's traffic back to production (0%); it stays there
-  pause <endpoint>                   stop taking steps (alarms still roll back)
-  resume <endpoint>                  carry on after a pause; after a rollback, start again from the first step
-  compare <endpoint>                 how often the shadow's answers agree with production's (from data capture)
-  cleanup [--delete]                 list (or delete) kept endpoint configs and models that nothing uses
+${Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(40)} ${c.summary}`).join('\n')}
 
 Options:
-  --json                 machine-readable output on stdout
-  --wait                 after a change, wait until the endpoint has applied it, showing progress
-  --timeout <duration>   how long to retry a busy endpoint or to --wait (default 10m)
-  --region <region>      AWS region (default: the standard AWS configuration)
-  --as <name>            who acts, for the audit trail (default: $USER)
-  --history <n>          history entries shown by status (default 10)
-  compare:  --since <1h|ISO> (default 1h)  --until <ISO> (default now)  --tolerance <rel> (default 0.01)
-            --examples <n> (default 5)  --capture-uri <s3://bucket/prefix>  --production <variant>  --shadow <variant>
-            --max-files <n> (default 500)
-  cleanup:  --delete  --min-age <duration> (default 1h: younger leftovers may belong to a deployment in progress)
+  ${COMMON_OPTIONS.json}
+  ${COMMON_OPTIONS.wait}
+  ${COMMON_OPTIONS.timeout}
+  --region <region>      AWS region (default: AWS_REGION, or your profile's region)
+  ${COMMON_OPTIONS.as}
+  --help, -h             this help; "<command> --help" for one command's options
+  --version              the version of cdk-sagemaker-rollout
 
-Exit codes: 0 done, 1 failed, 2 bad arguments, 3 endpoint not found, 4 not managed by this library,
-5 busy (updating, or another change in flight), 6 refused (an alarm fires, or the rollout's state forbids it),
-7 --wait timed out. The credential chain and AWS_ENDPOINT_URL are the AWS SDK's.`;
+${EXIT_CODES}
+${AWS_SETTINGS}`;
+
+/** One command's help. */
+export function commandUsage(name: string): string {
+  const c = COMMANDS[name];
+  return [
+    `Usage: npx cdk-sagemaker-rollout ${c.usage} [options]`,
+    '',
+    c.description,
+    '',
+    'Options:',
+    ...[...c.options, ...c.common.map((o) => COMMON_OPTIONS[o]), '--region <region>      AWS region (default: AWS_REGION, or your profile\'s region)']
+      .map((o) => `  ${o}`),
+    '',
+    EXIT_CODES,
+    AWS_SETTINGS,
+  ].join('\n');
+}
 
 /** What the CLI needs from its surroundings; tests give their own. */
 export interface CliIO {
@@ -51,6 +163,7 @@ const OPTIONS = {
   'json': { type: 'boolean' },
   'wait': { type: 'boolean' },
   'help': { type: 'boolean', short: 'h' },
+  'version': { type: 'boolean' },
   'delete': { type: 'boolean' },
   'timeout': { type: 'string' },
   'region': { type: 'string' },
@@ -87,18 +200,35 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   }
   const { values, positionals } = parsed;
   const [command, endpointName, ...extra] = positionals;
+  if (values.version) {
+    io.out(packageVersion());
+    return ExitCode.OK;
+  }
+  // "<command> --help" and "help <command>" describe one command; "--help" and "help" all of them.
+  const helpFor = command === 'help' ? endpointName : (values.help ? command : undefined);
+  if (helpFor !== undefined && COMMANDS[helpFor] !== undefined) {
+    io.out(commandUsage(helpFor));
+    return ExitCode.OK;
+  }
+  if (helpFor !== undefined) {
+    io.err(`error: unknown command "${helpFor}"\n\nRun "npx cdk-sagemaker-rollout --help" for the commands.`);
+    return ExitCode.USAGE;
+  }
   if (values.help || command === undefined || command === 'help') {
     io.out(USAGE);
     return command === undefined && !values.help ? ExitCode.USAGE : ExitCode.OK;
   }
   try {
     if (extra.length > 0) throw new CliError(`unexpected arguments: ${extra.join(' ')}`, ExitCode.USAGE);
+    if (COMMANDS[command] === undefined) throw new CliError(`unknown command "${command}"`, ExitCode.USAGE);
     const clients = (io.clients ?? createClients)(values.region);
     return await run(command, endpointName, values, clients, io);
   } catch (error) {
     const { code, message } = classify(error);
     if (values.json) io.out(JSON.stringify({ error: message, exitCode: code }, null, 2));
-    io.err(`error: ${message}${code === ExitCode.USAGE ? '\n\nRun with --help for usage.' : ''}`);
+    const usageHint = code === ExitCode.USAGE && error instanceof CliError
+      ? `\n\nRun "npx cdk-sagemaker-rollout ${COMMANDS[command] ? `${command} ` : ''}--help" for usage.` : '';
+    io.err(`error: ${message}${usageHint}`);
     return code;
   }
 }
@@ -106,6 +236,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 function classify(error: unknown): { code: ExitCode; message: string } {
   const message = (error as Error)?.message ?? String(error);
   if (error instanceof CliError) return { code: error.exitCode, message };
+  const setup = awsSetupProblem(error, process.env);
+  if (setup) return { code: ExitCode.USAGE, message: setup };
   if (error instanceof EndpointNotFoundError) return { code: ExitCode.NOT_FOUND, message: `${message}: nothing was changed` };
   if (error instanceof RolloutError) {
     const code = { 'not-managed': ExitCode.NOT_MANAGED, 'busy': ExitCode.BUSY, 'alarm': ExitCode.REFUSED, 'not-allowed': ExitCode.REFUSED }[error.code];
@@ -144,6 +276,12 @@ async function run(command: string, endpointArg: string | undefined, values: Val
   const print = (json: unknown, text: string) => io.out(values.json ? JSON.stringify(json, null, 2) : text);
 
   switch (command) {
+    case 'list': {
+      if (endpointArg) throw new CliError('list takes no endpoint: it lists every endpoint of the account and region that this library manages', ExitCode.USAGE);
+      const report = await listManagedEndpoints(clients);
+      print(report, renderList(report));
+      return ExitCode.OK;
+    }
     case 'status': {
       const history = numberOption('history', values.history, 10, (n) => Number.isInteger(n) && n >= 0 && n <= 1000, 'a whole number from 0 to 1000');
       const target = await openEndpoint(clients, requireEndpoint(command, endpointArg));

@@ -7,7 +7,9 @@ export const MANAGED_BY_TAG: CfnTag = { key: MANAGED_BY_TAG_KEY, value: 'cdk-sag
 
 /**
  * A stable endpoint name from the construct path: lower case (SageMaker writes names in lower case
- * inside ARNs, SAGEMAKER-FACTS.md section 9), at most 63 characters, SageMaker's name pattern, and
+ * inside ARNs, so IAM statements spelled with capitals never match; no AWS page says so, it is seen
+ * in practice: github.com/philschmid/cdk-samples/issues/2), at most 63 characters, SageMaker's name
+ * pattern (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html), and
  * independent of the models, the candidate and the traffic shift, so that none of them ever
  * replaces the endpoint.
  */

@@ -8,7 +8,10 @@ import { Duration, Token } from 'aws-cdk-lib';
  * they are only known at deploy time, and CloudFormation checks them then.
  */
 
-/** SageMaker's name pattern for endpoints, endpoint configs and variants (SAGEMAKER-FACTS.md 1.1, 2.3). */
+/**
+ * SageMaker's name pattern for endpoints, endpoint configs and variants
+ * (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html, https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariant.html).
+ */
 const SAGEMAKER_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
 export function validateSageMakerName(prop: string, value: string | undefined): void {

@@ -1,6 +1,6 @@
 /**
  * Comparing a shadow's answers with production's, from SageMaker's data-capture records
- * (SAGEMAKER-FACTS.md section 12): pure functions over parsed records, no I/O.
+ * (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture-endpoint.html): pure functions over parsed records, no I/O.
  */
 
 /** One captured request and answer. */

@@ -5,7 +5,7 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { announce } from './announce';
 import { CustomResourceEvent, isCustomResourceEvent, respond } from './custom-resource';
-import { checkDeployment, DeploymentCheckError } from './deployment-check';
+import { checkDeployment, DeploymentCheckError, variantSetChange } from './deployment-check';
 import { Deadlines, onAlarm, reconcile, register, RolloutDeps, step, unregister } from './rollout';
 import { DeploymentSpec, ROLLOUT_EVENT_SOURCE } from './spec';
 import { StateStore } from './state-store';
@@ -106,6 +106,8 @@ async function onDeployment(deps: HandlerDeps, event: CustomResourceEvent, check
       await respond(event, { Status: 'SUCCESS', PhysicalResourceId: physicalResourceId });
       return;
     }
+    const change = variantSetChange(old, spec);
+    if (change) deps.log(`deployment of ${spec.endpointConfigName} changes the variants of ${spec.endpointName} (${change}); SageMaker's guardrails may not guard such an update`);
     if (spec.verify) await verify(deps, spec, checkBudgetMs);
     if (spec.rollout) {
       if (!deps.store) throw new Error('the controller has no state table: the stack was synthesized without a canary or shadow');

@@ -26,7 +26,12 @@ export class DeadlineExceededError extends Error {
   }
 }
 
-/** A busy endpoint: SageMaker refuses updates while one is in progress (SAGEMAKER-FACTS.md 5.1). */
+/**
+ * A busy endpoint: SageMaker refuses updates while one is in progress, with a ValidationException
+ * "Cannot update in-progress endpoint" (not in the error list of
+ * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpointWeightsAndCapacities.html; the
+ * message AWS's own SageMaker operator for Kubernetes matches, aws/amazon-sagemaker-operator-for-k8s).
+ */
 export function isBusyEndpoint(error: unknown): boolean {
   return errorName(error) === 'ValidationException' && /in-progress endpoint|is in progress|currently being updated/i.test(errorMessage(error));
 }

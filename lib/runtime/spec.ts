@@ -57,6 +57,12 @@ export interface DeploymentSpec {
   readonly endpointConfigName: string;
   /** Whether to fail the deployment when the endpoint does not run `endpointConfigName` afterwards. */
   readonly verify: boolean;
+  /**
+   * The production variants of `endpointConfigName`. Adding or removing a candidate changes them, an
+   * update SageMaker's guardrails may not guard (undocumented): the check confirms the endpoint
+   * serves exactly these. Absent in specs of older versions: not checked then.
+   */
+  readonly variantNames?: string[];
   /** The endpoint's rollback alarms, named in the failure message when in ALARM. */
   readonly rollbackAlarmNames: string[];
   /** The canary or shadow to register, if any. */

@@ -1,10 +1,13 @@
 import { execFile } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { AddTagsCommand } from '@aws-sdk/client-sagemaker';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { MANAGED_BY_TAG_KEY, STATE_TABLE_TAG } from '../../lib/runtime/spec';
 import { createCanaryEndpoint, createEndpoint, createEndpointConfig, createModel, EMULATOR_ACCOUNT_ID, putVariantMetric, s3Client, sagemakerClient, setAlarmState, uniqueName } from '../support/emulator';
 import { FaultProxy } from '../support/fault-proxy';
+import { register } from '../../lib/runtime/rollout';
 import { createStateTable, deployCanary, FakeClock, runtimeDeps } from '../runtime/fixture';
 
 /**
@@ -14,9 +17,10 @@ import { createStateTable, deployCanary, FakeClock, runtimeDeps } from '../runti
 const CLI = path.resolve(__dirname, '..', '..', 'dist', 'bin', 'cdk-sagemaker-rollout.js');
 interface Run { code: number; stdout: string; stderr: string }
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+function cli(args: string[], env: Record<string, string> = {}, options: { cleanEnv?: boolean } = {}): Promise<Run> {
+  const base = options.cleanEnv ? {} : process.env;
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, USER: 'oncall', ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...base, USER: 'oncall', ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
@@ -179,12 +183,131 @@ describe('clear refusals', () => {
   test('--help prints the usage and exits 0', async () => {
     const run = await cli(['--help']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('Exit codes: 0 done, 1 failed, 2 bad arguments, 3 endpoint not found, 4 not managed by this library');
+    expect(run.stdout).toContain('Exit codes: 0 done, 1 failed, 2 bad arguments or no region or credentials, 3 endpoint not found,');
+  });
+});
+
+describe('help and version', () => {
+  test.each([
+    ['status --help', ['status', '--help'], 'Usage: npx cdk-sagemaker-rollout status <endpoint> [--history <n>] [options]', '--history <n>'],
+    ['help promote', ['help', 'promote'], 'Usage: npx cdk-sagemaker-rollout promote <endpoint> [--to <pct>] [options]', '--to <pct>'],
+    ['compare -h', ['compare', '-h'], 'Usage: npx cdk-sagemaker-rollout compare <endpoint> [--since <1h|ISO>] [options]', '--capture-uri <s3://bucket/prefix>'],
+    ['list --help', ['list', '--help'], 'Usage: npx cdk-sagemaker-rollout list [options]', '--json'],
+  ])('%s describes that one command, and exits 0', async (_name, args, usage, option) => {
+    const run = await cli(args);
+    expect(run.code).toBe(0);
+    expect(run.stdout.split('\n')[0]).toBe(usage);
+    expect(run.stdout).toContain(option);
+    expect(run.stdout).not.toContain('Commands:');
+  });
+
+  test('help for a command that does not exist: exit 2', async () => {
+    const run = await cli(['frobnicate', '--help']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('error: unknown command "frobnicate"');
+  });
+
+  test('--version prints the package\'s version, alone or after a command', async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf-8'));
+    for (const args of [['--version'], ['status', '--version']]) {
+      expect(await cli(args)).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    }
+  });
+
+  test('the general usage lists every command, list included', async () => {
+    const run = await cli(['--help']);
+    for (const command of ['list', 'status', 'promote', 'rollback', 'pause', 'resume', 'compare', 'cleanup']) {
+      expect(run.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
+  });
+});
+
+describe('without a region or credentials: one line that says what to set', () => {
+  // A machine with no AWS configuration at all: an empty home, no profile, no keys, no instance role.
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-home-'));
+  const bare = { PATH: process.env.PATH ?? '', HOME: home, AWS_EC2_METADATA_DISABLED: 'true', AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL ?? '' };
+
+  test.each<[string, Record<string, string>, string]>([
+    ['no region', {}, 'error: no AWS region: pass --region <region>, or set AWS_REGION, or AWS_PROFILE to a profile of ~/.aws/config that has one'],
+    ['no credentials', { AWS_REGION: 'us-east-1' }, 'error: no AWS credentials: set AWS_PROFILE to a profile of ~/.aws/config, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'],
+    ['a profile that does not exist', { AWS_REGION: 'us-east-1', AWS_PROFILE: 'nosuchprofile' },
+      'error: no AWS credentials from the profile "nosuchprofile" in AWS_PROFILE: check it in ~/.aws/config, run "aws sso login --profile nosuchprofile" '
+      + 'if it uses SSO, or set AWS_PROFILE to another profile'],
+  ])('%s: exit 2', async (_name, env, line) => {
+    const run = await cli(['status', 'some-endpoint'], { ...bare, ...env }, { cleanEnv: true });
+    expect(run).toEqual({ code: 2, stdout: '', stderr: `${line}\n` });
+  });
+
+  test('--region is enough for the region', async () => {
+    const run = await cli(['list', '--region', 'eu-west-1'], bare, { cleanEnv: true });
+    expect(run.stderr).toBe('error: no AWS credentials: set AWS_PROFILE to a profile of ~/.aws/config, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n');
+  });
+
+  test('no warning from the AWS SDK about the Node.js version (or anything else) on a normal run', async () => {
+    const canary = await managedCanary();
+    const run = await cli(['status', canary.endpointName]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+  });
+});
+
+describe('list', () => {
+  test('every managed endpoint with its strategy and rollout state; unmanaged ones are counted, not listed', async () => {
+    const canary = await managedCanary({ steps: [10, 25, 50, 100], intervalSeconds: 1800, minInvocations: 100, approvalAt: 50 });
+    await cli(['promote', canary.endpointName]);
+    const rolledBack = await managedCanary();
+    await cli(['rollback', rolledBack.endpointName, '--reason', 'bad p99']);
+
+    // A shadow, registered as its deployment would register it.
+    const shadow = await createCanaryEndpoint({ prefix: 'shadowed' });
+    const deps = runtimeDeps({ tableName, clock: new FakeClock() });
+    await register(deps, shadow.endpointName, {
+      kind: 'shadow', productionVariant: 'production', candidateVariant: shadow.candidate.variantName, candidateModelName: shadow.candidate.modelName,
+      candidateModelPath: 'TestStack/V2', initialPercent: 50, alarmNames: [],
+    }, shadow.endpointConfigName, { final: new Date(Date.now() + 60_000) });
+    await sagemakerClient().send(new AddTagsCommand({
+      ResourceArn: arnOf('endpoint', shadow.endpointName),
+      Tags: [{ Key: MANAGED_BY_TAG_KEY, Value: 'cdk-sagemaker-rollout' }, { Key: STATE_TABLE_TAG, Value: tableName }],
+    }));
+    // Blue/green: managed, no candidate, no table.
+    const blueGreen = await createCanaryEndpoint({ prefix: 'bluegreen' });
+    await sagemakerClient().send(new AddTagsCommand({ ResourceArn: arnOf('endpoint', blueGreen.endpointName), Tags: [{ Key: MANAGED_BY_TAG_KEY, Value: 'cdk-sagemaker-rollout' }] }));
+    const foreign = await createCanaryEndpoint({ prefix: 'foreign' });
+
+    const json = await cli(['list', '--json']);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout);
+    const listed = (name: string) => report.endpoints.find((e: any) => e.name === name);
+    expect(listed(canary.endpointName)).toEqual({
+      name: canary.endpointName, status: 'InService', strategy: 'canary', stateTable: tableName,
+      rollout: { status: 'active', candidateVariant: 'candidate', candidateModel: canary.spec.candidateModelName, percent: 25, step: { index: 2, of: 4 }, since: expect.any(String) },
+    });
+    expect(listed(rolledBack.endpointName).rollout).toEqual(expect.objectContaining({ status: 'rolled-back', percent: 0 }));
+    expect(listed(shadow.endpointName)).toEqual(expect.objectContaining({ strategy: 'shadow', rollout: expect.objectContaining({ status: 'active', percent: 50 }) }));
+    expect(listed(blueGreen.endpointName)).toEqual({ name: blueGreen.endpointName, status: 'InService', strategy: 'blue/green' });
+    expect(listed(foreign.endpointName)).toBeUndefined();
+    expect(report.unmanaged).toBeGreaterThanOrEqual(1);
+
+    const text = await cli(['list']);
+    expect(text.code).toBe(0);
+    expect(text.stdout.split('\n')[0]).toMatch(/^ENDPOINT +STRATEGY +STATUS +ROLLOUT +SINCE$/);
+    expect(text.stdout).toMatch(new RegExp(`^${canary.endpointName} +canary +InService +candidate \\(model ${canary.spec.candidateModelName}\\) active at 25%, step 2 of 4 +\\d{4}-`, 'm'));
+    expect(text.stdout).toMatch(new RegExp(`^${rolledBack.endpointName} +canary +InService +candidate \\(model [^)]+\\) rolled-back at 0% +\\d{4}-`, 'm'));
+    expect(text.stdout).toMatch(new RegExp(`^${shadow.endpointName} +shadow +InService +candidate \\(model [^)]+\\) gets a copy of 50% of requests `, 'm'));
+    expect(text.stdout).toMatch(new RegExp(`^${blueGreen.endpointName} +blue/green +InService +- +-$`, 'm'));
+    expect(text.stdout).not.toContain(foreign.endpointName);
+    expect(text.stdout).toMatch(/\n\d+ other endpoints? in this account and region (is|are) not managed by cdk-sagemaker-rollout\.\n$/);
+  });
+
+  test('an endpoint argument is refused: exit 2', async () => {
+    const run = await cli(['list', 'some-endpoint']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('error: list takes no endpoint');
   });
 });
 
 describe('compare', () => {
-  /** One capture record in SageMaker's format (SAGEMAKER-FACTS.md section 12). */
+  /** One capture record in SageMaker's format (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture-endpoint.html). */
   const record = (eventId: string, input: string, output: string, time: string, inferenceId?: string) => JSON.stringify({
     captureData: {
       endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: input, encoding: 'CSV' },

@@ -137,6 +137,41 @@ test('the deployment registers a canary, and removing the candidate unregisters 
   expect((await deps.store.history(endpoint.endpointName, 1))[0].action).toBe('ended');
 });
 
+describe('a deployment that adds or removes a candidate (a change of variants SageMaker may not guard)', () => {
+  test('the endpoint serves the new config\'s variants: success, and the change is logged', async () => {
+    const endpoint = await createCanaryEndpoint({ prefix: 'variants' });
+    const logs: string[] = [];
+    const handler = makeHandler(() => runtimeDeps({ tableName, clock: new FakeClock(), logs }));
+    const spec = { endpointName: endpoint.endpointName, endpointConfigName: endpoint.endpointConfigName, verify: true, rollbackAlarmNames: [] };
+    await handler(event('Update', { ...spec, variantNames: ['production', 'candidate'] }, { ...spec, endpointConfigName: 'before', variantNames: ['production'] }));
+    expect(answers[0].Status).toBe('SUCCESS');
+    expect(logs).toContain(`deployment of ${endpoint.endpointConfigName} changes the variants of ${endpoint.endpointName} (production -> production, candidate); `
+      + 'SageMaker\'s guardrails may not guard such an update');
+  });
+
+  test('the endpoint runs the new config but not with its variants: the deployment fails', async () => {
+    // The emulator's endpoint serves production and candidate; the deployed config is said to have production alone.
+    const endpoint = await createCanaryEndpoint({ prefix: 'variants' });
+    const handler = makeHandler(() => runtimeDeps({ tableName, clock: new FakeClock() }));
+    await handler(event('Update', { endpointName: endpoint.endpointName, endpointConfigName: endpoint.endpointConfigName, variantNames: ['production'], verify: true, rollbackAlarmNames: [] }));
+    expect(answers[0]).toEqual(expect.objectContaining({
+      Status: 'FAILED',
+      Reason: `endpoint ${endpoint.endpointName} runs endpoint config ${endpoint.endpointConfigName} but serves the variants [production, candidate], not the config's [production]: `
+        + 'the change of variants did not take effect as deployed. Failing the deployment so that CloudFormation rolls the stack back.',
+    }));
+  });
+
+  test('an unchanged set of variants logs nothing about variants', async () => {
+    const endpoint = await createCanaryEndpoint({ prefix: 'variants' });
+    const logs: string[] = [];
+    const handler = makeHandler(() => runtimeDeps({ tableName, clock: new FakeClock(), logs }));
+    const spec = { endpointName: endpoint.endpointName, endpointConfigName: endpoint.endpointConfigName, variantNames: ['candidate', 'production'], verify: true, rollbackAlarmNames: [] };
+    await handler(event('Update', spec, { ...spec, endpointConfigName: 'before', variantNames: ['production', 'candidate'] }));
+    expect(answers[0].Status).toBe('SUCCESS');
+    expect(logs.filter((l) => l.includes('changes the variants'))).toEqual([]);
+  });
+});
+
 /**
  * moto's endpoints are InService at once, so an endpoint still Updating cannot be produced there;
  * this one case uses a scripted client that answers DescribeEndpoint the way SageMaker does.

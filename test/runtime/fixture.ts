@@ -140,7 +140,7 @@ export async function deployCanary(deps: RolloutDeps, options: { percent?: numbe
   return { endpointName: endpoint.endpointName, endpointConfigName: endpoint.endpointConfigName, spec, alarms, inbox };
 }
 
-/** A `CloudWatch Alarm State Change` event exactly as EventBridge delivers it (SAGEMAKER-FACTS.md 8.2). */
+/** A `CloudWatch Alarm State Change` event exactly as EventBridge delivers it (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html). */
 export function alarmEvent(alarmName: string, time: Date, state: 'ALARM' | 'OK' = 'ALARM'): Record<string, unknown> {
   return {
     'version': '0',
@@ -168,7 +168,7 @@ export function alarmEvent(alarmName: string, time: Date, state: 'ALARM' | 'OK' 
   };
 }
 
-/** A `SageMaker Endpoint State Change` event as EventBridge delivers it (SAGEMAKER-FACTS.md 8.1). */
+/** A `SageMaker Endpoint State Change` event as EventBridge delivers it (https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html). */
 export function endpointStateEvent(endpointName: string, configName: string, time: Date, status = 'IN_SERVICE'): Record<string, unknown> {
   return {
     'version': '0',

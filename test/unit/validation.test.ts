@@ -59,6 +59,18 @@ const cases: Case[] = [
     'ModelData.fromAsset takes a gzipped tarball (SageMaker\'s model format): the path must end in .tar.gz, got "test/fixtures/model.zip"'],
   ['model data that is not an S3 URL', () => ModelData.fromS3Url('https://example.com/model.tar.gz'),
     'modelData must be an S3 URL of the form s3://bucket/key, got "https://example.com/model.tar.gz"'],
+  ['model data whose bucket name is too short', () => ModelData.fromS3Url('s3://b/key'),
+    'modelData\'s bucket name "b" (in "s3://b/key") is not a valid S3 bucket name: a bucket name is 3 to 63 characters long, got 1'],
+  ['model data whose bucket name has capitals', () => ModelData.fromS3Url('s3://My_Models/recommender/model.tar.gz'),
+    'modelData\'s bucket name "My_Models" (in "s3://My_Models/recommender/model.tar.gz") is not a valid S3 bucket name: a bucket name has only lower-case letters, digits, dots and hyphens'],
+  ['model data whose bucket name ends with a hyphen', () => ModelData.fromS3Url('s3://models-/m.tar.gz'),
+    'modelData\'s bucket name "models-" (in "s3://models-/m.tar.gz") is not a valid S3 bucket name: a bucket name begins and ends with a letter or digit'],
+  ['model data whose bucket name has two dots in a row', () => ModelData.fromS3Url('s3://my..models/m.tar.gz'),
+    'modelData\'s bucket name "my..models" (in "s3://my..models/m.tar.gz") is not a valid S3 bucket name: a bucket name has no two adjacent dots'],
+  ['model data whose bucket name is an IP address', () => ModelData.fromS3Url('s3://192.168.5.4/m.tar.gz'),
+    'modelData\'s bucket name "192.168.5.4" (in "s3://192.168.5.4/m.tar.gz") is not a valid S3 bucket name: a bucket name is not formatted as an IP address'],
+  ['model data without a key', () => ModelData.fromS3Url('s3://my-models/'),
+    'modelData must be an S3 URL of the form s3://bucket/key, got "s3://my-models/"'],
   ['an image URI with a space', () => ContainerImage.fromImageUri('my image'), 'image URI must be a non-empty URI without spaces, got "my image"'],
   ['an environment variable name with a hyphen', () => {
     const stack = newStack();
