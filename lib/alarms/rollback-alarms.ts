@@ -7,7 +7,7 @@ import { RecommendedAlarms, RecommendedAlarmsOptions } from './recommended';
 import { RelativeAlarms, RelativeAlarmsOptions } from './relative';
 import { timeToDetectOf } from './time-to-detect';
 
-/** SageMaker accepts at most 10 alarms in `AutoRollbackConfiguration` (CloudFormation's AutoRollbackConfig: "Maximum: 10"). */
+/** SageMaker accepts at most 10 alarms in `AutoRollbackConfiguration` (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AutoRollbackConfig.html). */
 export const MAX_ROLLBACK_ALARMS = 10;
 
 /**
