@@ -48,7 +48,15 @@ abstract class ExampleStack extends Stack {
     // One customer-managed key for the endpoint volumes, the captures and the topic. CloudWatch
     // alarms can only publish to an encrypted topic when its key lets CloudWatch use it.
     this.key = new kms.Key(this, 'Key', { enableKeyRotation: true, description: `${id}: SageMaker volumes and rollout announcements` });
-    this.key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    // Only on behalf of this account's alarms (aws:SourceAccount), as the Amazon SNS guide's key policy
+    // for AWS services shows: https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+    this.key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CloudWatchAlarmsOfThisAccountPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+    }));
     this.topic = new sns.Topic(this, 'Announcements', { masterKey: this.key, enforceSSL: true });
   }
 

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Annotations, Token } from 'aws-cdk-lib';
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecr_assets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -77,6 +77,7 @@ class UriImage extends ContainerImage {
     const repositoryArn = ecrRepositoryArnOf(this.imageUri);
     if (repositoryArn) {
       grantEcrPull(grantee, repositoryArn);
+      warnAboutRegion(scope, this.imageUri, ECR_URI.exec(this.imageUri)![2]);
     }
     return { imageUri: this.imageUri };
   }
@@ -90,8 +91,9 @@ class RepositoryImage extends ContainerImage {
     }
   }
 
-  public bind(_scope: Construct, grantee: iam.IGrantable): ContainerImageConfig {
+  public bind(scope: Construct, grantee: iam.IGrantable): ContainerImageConfig {
     this.repository.grantPull(grantee);
+    warnAboutRegion(scope, `the ECR repository ${this.repository.node.path}`, this.repository.env.region);
     acknowledgeWildcards(grantee, { resources: ['*'] }, GET_AUTHORIZATION_TOKEN_REASON);
     return { imageUri: this.repository.repositoryUriForTag(this.tag) };
   }
@@ -114,6 +116,19 @@ class AssetImage extends ContainerImage {
     acknowledgeWildcards(grantee, { resources: ['*'] }, GET_AUTHORIZATION_TOKEN_REASON);
     return { imageUri: this.asset.imageUri };
   }
+}
+
+/**
+ * SageMaker pulls a model's image from ECR in the model's own region: "the Docker image for inference
+ * container in Amazon EC2 Container Registry must be in the same region as the model or endpoint you
+ * are creating" (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ContainerDefinition.html,
+ * `Image`). Checked when both regions are known at synthesis.
+ */
+function warnAboutRegion(scope: Construct, image: string, imageRegion: string): void {
+  const stackRegion = Stack.of(scope).region;
+  if (Token.isUnresolved(stackRegion) || Token.isUnresolved(imageRegion) || imageRegion === stackRegion) return;
+  Annotations.of(scope).addWarningV2('cdk-sagemaker-rollout:imageRegion',
+    `The image ${image} is in region ${imageRegion}, but the stack deploys to ${stackRegion}: SageMaker pulls ECR images from the model's own region only. Push the image to ${stackRegion} (ECR replication can copy it).`);
 }
 
 function grantEcrPull(grantee: iam.IGrantable, repositoryArn: string): void {

@@ -5,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CfnEndpointConfig } from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { acknowledgeFindings, acknowledgeWildcards } from './private/acknowledge';
+import { grantKeyUse, LibraryGrants } from './private/grants';
 import { validateWholeNumber } from './private/validation';
 
 /** Data capture: requests and answers of every variant written to S3 as JSON Lines. */
@@ -89,6 +90,39 @@ function createCaptureBucket(scope: Construct, options: DataCaptureOptions, expi
   return bucket;
 }
 
+/**
+ * The created bucket takes captures from the roles SageMaker writes them with, and nobody else: any
+ * other principal of the account with S3 rights could otherwise plant or overwrite "captures" that
+ * the comparison then trusts. Captures leave by lifecycle expiration only (S3 applies lifecycle rules
+ * itself, outside bucket policies); nobody deletes them by hand unless the bucket policy is changed
+ * first. The stack never deletes this bucket or its objects (it is retained), so nothing of the
+ * stack's own is locked out.
+ *
+ * `aws:PrincipalArn` is the role's ARN for a session of that role
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn).
+ * When a variant's model is imported its role is unknown: writes then stay open to the account, or
+ * SageMaker could not write that variant's captures.
+ */
+function protectCaptures(bucket: s3.IBucket, writers: iam.IRole[], allWritersKnown: boolean): void {
+  if (allWritersKnown && writers.length > 0) {
+    bucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'OnlySageMakerWritesCaptures',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['s3:PutObject'],
+      resources: [bucket.arnForObjects('*')],
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': writers.map((r) => r.roleArn) } },
+    }));
+  }
+  bucket.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'CapturesLeaveByLifecycleOnly',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+    resources: [bucket.arnForObjects('*')],
+  }));
+}
+
 /** Data capture bound to an endpoint. */
 export interface BoundDataCapture {
   readonly config: CfnEndpointConfig.DataCaptureConfigProperty;
@@ -101,7 +135,7 @@ export interface BoundDataCapture {
  * role that SageMaker uses for the endpoint exactly what capture needs: put objects under the prefix
  * (and use the key).
  */
-export function bindDataCapture(scope: Construct, options: DataCaptureOptions, writers: iam.IRole[]): BoundDataCapture {
+export function bindDataCapture(scope: Construct, options: DataCaptureOptions, writers: iam.IRole[], allWritersKnown: boolean): BoundDataCapture {
   validateWholeNumber('dataCapture.samplingPercent', options.samplingPercent, 0, 100);
   const captureInput = options.captureInput ?? true;
   const captureOutput = options.captureOutput ?? true;
@@ -128,13 +162,15 @@ export function bindDataCapture(scope: Construct, options: DataCaptureOptions, w
   const bucket = options.bucket ?? createCaptureBucket(scope, options, expirationDays);
 
   const captures = bucket.arnForObjects(`${prefix}/*`);
-  for (const role of writers) {
+  if (!options.bucket) protectCaptures(bucket, writers, allWritersKnown);
+  for (const role of writers.map((r) => LibraryGrants.of(r))) {
     // Exactly what SageMaker does with captures: put new objects (multipart uploads included) under the prefix.
     iam.Grant.addToPrincipal({ grantee: role, actions: ['s3:PutObject'], resourceArns: [captures] });
     acknowledgeWildcards(role, { resources: [captures] }, `SageMaker writes captures to keys it chooses under the capture prefix `
       + `(<prefix>/<endpoint>/<variant>/yyyy/mm/dd/hh/<file>); the role may only put objects, only under that prefix.`);
-    // SSE-KMS uploads need a data key, and multipart uploads also decrypt it (S3 docs, "Using SSE-KMS").
-    options.encryptionKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+    // SSE-KMS uploads need a data key, and multipart uploads also decrypt it
+    // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html), through S3 only.
+    if (options.encryptionKey) grantKeyUse(role, options.encryptionKey, ['kms:GenerateDataKey', 'kms:Decrypt'], ['s3']);
   }
 
   return {

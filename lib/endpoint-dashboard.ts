@@ -2,6 +2,7 @@ import { Duration, Fn, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import * as metrics from './metrics';
+import { withConstructPath } from './private/validation';
 
 /** Properties of an `EndpointDashboard`. */
 export interface EndpointDashboardProps {
@@ -38,49 +39,53 @@ export class EndpointDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: EndpointDashboardProps) {
     super(scope, id);
-    // Names only known at deploy time become Fn::Sub variables of the body.
-    const variables: Record<string, string> = {};
-    const literal = (value: string, name: string) => {
-      if (!Token.isUnresolved(value)) return value;
-      variables[name] = value;
-      return `\${${name}}`;
-    };
-    const endpointName = literal(props.endpointName, 'EndpointName');
-    const variants = [literal(props.productionVariantName, 'ProductionVariant'), ...(props.candidateVariantName ? [literal(props.candidateVariantName, 'CandidateVariant')] : [])];
-    const target = (variantName: string) => ({ endpointName, variantName });
-    const label = (variantName: string) => (variantName === variants[0] ? `production (${variantName})` : `${props.candidateKind ?? 'candidate'} (${variantName})`);
-    const period = Duration.minutes(1);
-    const latency = (stat: string): Line[] => variants.map((v) => ({
-      label: `${label(v)} ${stat}`,
-      // ModelLatency is in microseconds; graphs read better in milliseconds.
-      metric: new cloudwatch.MathExpression({
-        expression: `${metrics.metricId('latency', v)} / 1000`,
-        usingMetrics: { [metrics.metricId('latency', v)]: metrics.modelLatency(target(v), { statistic: stat, period }) },
-        period,
-      }),
-    }));
+    try {
+      // Names only known at deploy time become Fn::Sub variables of the body.
+      const variables: Record<string, string> = {};
+      const literal = (value: string, name: string) => {
+        if (!Token.isUnresolved(value)) return value;
+        variables[name] = value;
+        return `\${${name}}`;
+      };
+      const endpointName = literal(props.endpointName, 'EndpointName');
+      const variants = [literal(props.productionVariantName, 'ProductionVariant'), ...(props.candidateVariantName ? [literal(props.candidateVariantName, 'CandidateVariant')] : [])];
+      const target = (variantName: string) => ({ endpointName, variantName });
+      const label = (variantName: string) => (variantName === variants[0] ? `production (${variantName})` : `${props.candidateKind ?? 'candidate'} (${variantName})`);
+      const period = Duration.minutes(1);
+      const latency = (stat: string): Line[] => variants.map((v) => ({
+        label: `${label(v)} ${stat}`,
+        // ModelLatency is in microseconds; graphs read better in milliseconds.
+        metric: new cloudwatch.MathExpression({
+          expression: `${metrics.metricId('latency', v)} / 1000`,
+          usingMetrics: { [metrics.metricId('latency', v)]: metrics.modelLatency(target(v), { statistic: stat, period }) },
+          period,
+        }),
+      }));
 
-    const graphs: [string, string, Line[]][] = [
-      ['Requests per minute', 'requests', variants.map((v) => ({ label: label(v), metric: metrics.invocations(target(v), { period }) }))],
-      ['5xx error rate (%)', '%', variants.map((v) => ({ label: label(v), metric: metrics.errorRatePercent(target(v), { period }) }))],
-      ['Model error rate (%)', '%', variants.map((v) => ({ label: label(v), metric: metrics.errorRatePercent(target(v), { errorKind: metrics.ErrorKind.MODEL, period }) }))],
-      ['Model latency p50 (ms)', 'ms', latency('p50')],
-      ['Model latency p99 (ms)', 'ms', latency('p99')],
-      ['Observed traffic share (%)', '%', trafficShare(props, variants, target, label, period)],
-    ];
-    const widgets: unknown[] = graphs.map(([title, unit, lines], i) => ({
-      type: 'metric', width: 8, height: 6, x: (i % 3) * 8, y: Math.floor(i / 3) * 6,
-      properties: { view: 'timeSeries', title, region: '${AWS::Region}', metrics: renderLines(lines), yAxis: { left: { label: unit, showUnits: false, min: 0 } }, period: 60 },
-    }));
+      const graphs: [string, string, Line[]][] = [
+        ['Requests per minute', 'requests', variants.map((v) => ({ label: label(v), metric: metrics.invocations(target(v), { period }) }))],
+        ['5xx error rate (%)', '%', variants.map((v) => ({ label: label(v), metric: metrics.errorRatePercent(target(v), { period }) }))],
+        ['Model error rate (%)', '%', variants.map((v) => ({ label: label(v), metric: metrics.errorRatePercent(target(v), { errorKind: metrics.ErrorKind.MODEL, period }) }))],
+        ['Model latency p50 (ms)', 'ms', latency('p50')],
+        ['Model latency p99 (ms)', 'ms', latency('p99')],
+        ['Observed traffic share (%)', '%', trafficShare(props, variants, target, label, period)],
+      ];
+      const widgets: unknown[] = graphs.map(([title, unit, lines], i) => ({
+        type: 'metric', width: 8, height: 6, x: (i % 3) * 8, y: Math.floor(i / 3) * 6,
+        properties: { view: 'timeSeries', title, region: '${AWS::Region}', metrics: renderLines(lines), yAxis: { left: { label: unit, showUnits: false, min: 0 } }, period: 60 },
+      }));
 
-    const alarmArns = props.alarmArns.map((arn, i) => literal(arn, `Alarm${i}`));
-    if (alarmArns.length > 0) {
-      widgets.push({ type: 'alarm', width: 24, height: 3, x: 0, y: 12, properties: { title: 'Rollback and shadow alarms', alarms: alarmArns } });
+      const alarmArns = props.alarmArns.map((arn, i) => literal(arn, `Alarm${i}`));
+      if (alarmArns.length > 0) {
+        widgets.push({ type: 'alarm', width: 24, height: 3, x: 0, y: 12, properties: { title: 'Rollback and shadow alarms', alarms: alarmArns } });
+      }
+      const body = JSON.stringify({ start: '-PT3H', widgets });
+      this.dashboard = new cloudwatch.CfnDashboard(this, 'Resource', {
+        dashboardBody: Object.keys(variables).length > 0 ? Fn.sub(body, variables) : Fn.sub(body),
+      });
+    } catch (error) {
+      throw withConstructPath(this, error);
     }
-    const body = JSON.stringify({ start: '-PT3H', widgets });
-    this.dashboard = new cloudwatch.CfnDashboard(this, 'Resource', {
-      dashboardBody: Object.keys(variables).length > 0 ? Fn.sub(body, variables) : Fn.sub(body),
-    });
   }
 }
 

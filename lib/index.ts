@@ -25,5 +25,5 @@ export type { DataCaptureOptions } from './data-capture';
 export { EndpointDashboard } from './endpoint-dashboard';
 export type { EndpointDashboardProps } from './endpoint-dashboard';
 export { ModelEndpoint } from './model-endpoint';
-export type { IModelEndpoint, ModelEndpointProps, ProductionVariantOptions, ServerlessOptions } from './model-endpoint';
+export type { IModelEndpoint, ModelEndpointAttributes, ModelEndpointProps, ProductionVariantOptions, ServerlessOptions } from './model-endpoint';
 export { RolloutEvents } from './rollout-events';

@@ -56,6 +56,11 @@ export abstract class ModelData {
   /**
    * A local `.tar.gz` file, uploaded as a CDK asset at deploy time. SageMaker expects a gzipped
    * tarball, so other files are refused.
+   *
+   * The model role may read this artifact's object in CDK's staging bucket, and no other: after an
+   * update, a fleet that SageMaker rolled back on its own to the previous artifact cannot read that
+   * one again (to scale or be patched) until the stack runs it again. Use `fromBucket` with
+   * versions side by side under a prefix where that matters.
    */
   public static fromAsset(filePath: string, options: s3_assets.AssetOptions = {}): ModelData {
     if (!filePath.endsWith('.tar.gz')) {
@@ -160,12 +165,9 @@ class AssetData extends ModelData {
 
   public bind(scope: Construct, grantee: iam.IGrantable): ModelDataConfig {
     this.asset ??= new s3_assets.Asset(scope, 'ModelDataAsset', { ...this.options, path: path.resolve(this.filePath) });
-    // Every asset of the app lands in the same staging bucket under a content hash: granting every
-    // object keeps earlier artifacts (of fleets that still run) readable.
-    const objects = this.asset.bucket.arnForObjects('*');
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [objects] });
-    acknowledgeWildcards(grantee, { resources: [objects] }, 'Read-only (s3:GetObject) access to the CDK staging bucket\'s objects: assets are stored '
-      + 'under content hashes, so a fleet still running an earlier artifact after an update or rollback needs the earlier key too.');
+    // The staging bucket holds every asset of every app deployed with the bootstrap stack: the role
+    // may read this artifact's object and nothing else there.
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [this.asset.bucket.arnForObjects(this.asset.s3ObjectKey)] });
     return { uri: this.asset.s3ObjectUrl };
   }
 }

@@ -1,11 +1,11 @@
-import { Annotations, CfnDeletionPolicy, Duration, IResource, Resource, Size, Token } from 'aws-cdk-lib';
+import { Annotations, CfnDeletionPolicy, Duration, IResource, Resource, Size, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { CfnEndpoint, CfnEndpointConfig } from 'aws-cdk-lib/aws-sagemaker';
+import { CfnEndpoint, CfnEndpointConfig, CfnModel } from 'aws-cdk-lib/aws-sagemaker';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { RollbackAlarmSet } from './alarms/alarm-set';
@@ -18,9 +18,10 @@ import { EndpointDashboard } from './endpoint-dashboard';
 import { InstanceType } from './instance-type';
 import * as metrics from './metrics';
 import { IModel } from './model';
-import { acknowledgeFindings, acknowledgeWildcards, KMS_GRANT_WILDCARDS } from './private/acknowledge';
+import { acknowledgeFindings, acknowledgeWildcards } from './private/acknowledge';
+import { grantKeyUse, LibraryGrants } from './private/grants';
 import { arnName, arnSubTemplate, compactArn, generatedEndpointName, MANAGED_BY_TAG } from './private/naming';
-import { durationInSeconds, validateSageMakerName, validateWholeNumber } from './private/validation';
+import { constructError, durationInSeconds, validateSageMakerName, validateWholeNumber, withConstructPath } from './private/validation';
 import { MANAGED_BY_TAG_KEY, STATE_TABLE_TAG } from './runtime/spec';
 import { defaultTrafficShift, TrafficShift } from './traffic-shift';
 
@@ -166,35 +167,90 @@ export interface IModelEndpoint extends IResource {
   metricOverheadLatency(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   /** Share of a variant's requests that failed, in percent. */
   metricErrorRate(variantName: string, options?: metrics.ErrorRateOptions): cloudwatch.MathExpression;
+  /** Lets the grantee invoke this endpoint (`sagemaker:InvokeEndpoint` on this endpoint only). */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant;
 }
 
 abstract class EndpointBase extends Resource implements IModelEndpoint {
   public abstract readonly endpointName: string;
   public abstract readonly endpointArn: string;
+  /** The variants metric helpers accept; undefined: any (an endpoint imported by name alone). */
+  protected abstract readonly variantNames?: string[];
 
   public metric(metricName: string, variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.variantMetric({ endpointName: this.endpointName, variantName }, metricName, props);
+    return metrics.variantMetric(this.target('metric', variantName), metricName, props);
   }
   public metricInvocations(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.invocations({ endpointName: this.endpointName, variantName }, props);
+    return metrics.invocations(this.target('metricInvocations', variantName), props);
   }
   public metricInvocation5XXErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.invocation5xxErrors({ endpointName: this.endpointName, variantName }, props);
+    return metrics.invocation5xxErrors(this.target('metricInvocation5XXErrors', variantName), props);
   }
   public metricInvocation4XXErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.invocation4xxErrors({ endpointName: this.endpointName, variantName }, props);
+    return metrics.invocation4xxErrors(this.target('metricInvocation4XXErrors', variantName), props);
   }
   public metricModelErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.modelErrors({ endpointName: this.endpointName, variantName }, props);
+    return metrics.modelErrors(this.target('metricModelErrors', variantName), props);
   }
   public metricModelLatency(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.modelLatency({ endpointName: this.endpointName, variantName }, props);
+    return metrics.modelLatency(this.target('metricModelLatency', variantName), props);
   }
   public metricOverheadLatency(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.overheadLatency({ endpointName: this.endpointName, variantName }, props);
+    return metrics.overheadLatency(this.target('metricOverheadLatency', variantName), props);
   }
   public metricErrorRate(variantName: string, options?: metrics.ErrorRateOptions): cloudwatch.MathExpression {
-    return metrics.errorRatePercent({ endpointName: this.endpointName, variantName }, options);
+    return metrics.errorRatePercent(this.target('metricErrorRate', variantName), options);
+  }
+
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    // The lower-case ARN: SageMaker writes endpoint names in lower case inside ARNs, and IAM compares them as written.
+    return iam.Grant.addToPrincipal({ grantee, actions: ['sagemaker:InvokeEndpoint'], resourceArns: [this.endpointArn] });
+  }
+
+  /** A metric of a variant this endpoint has: a name it does not have makes a metric that never gets data. */
+  private target(method: string, variantName: string): metrics.VariantMetricTarget {
+    const known = this.variantNames;
+    if (known && !Token.isUnresolved(variantName) && !known.some((v) => Token.isUnresolved(v) || v === variantName)) {
+      throw constructError(this, `${method}: variantName must be one of ${known.map((v) => `"${v}"`).join(', ')} (the variants of endpoint ${this.endpointName}), got "${variantName}"`);
+    }
+    return { endpointName: this.endpointName, variantName };
+  }
+}
+
+/** What `ModelEndpoint.fromEndpointAttributes` needs to know of an existing endpoint. */
+export interface ModelEndpointAttributes {
+  /** The endpoint's name, in the case it was created with (metric dimensions keep it). */
+  readonly endpointName: string;
+  /**
+   * The endpoint's ARN.
+   * @default - formed from the name, in lower case (as SageMaker writes it), in the stack's partition, region and account
+   */
+  readonly endpointArn?: string;
+  /**
+   * The endpoint's variant names: the metric helpers accept these only.
+   * @default - the metric helpers accept any variant name
+   */
+  readonly variantNames?: string[];
+}
+
+/** An endpoint made elsewhere. */
+class ImportedEndpoint extends EndpointBase {
+  public readonly endpointName: string;
+  public readonly endpointArn: string;
+  protected readonly variantNames?: string[];
+
+  constructor(scope: Construct, id: string, attrs: ModelEndpointAttributes) {
+    super(scope, id);
+    try {
+      validateSageMakerName('endpointName', attrs.endpointName);
+      for (const v of attrs.variantNames ?? []) validateSageMakerName('variantNames', v);
+      this.endpointName = attrs.endpointName;
+      // SageMaker writes names in lower case inside ARNs.
+      this.endpointArn = attrs.endpointArn ?? compactArn('sagemaker', `endpoint/${arnName(attrs.endpointName)}`);
+      this.variantNames = attrs.variantNames && attrs.variantNames.length > 0 ? [...attrs.variantNames] : undefined;
+    } catch (error) {
+      throw withConstructPath(this, error);
+    }
   }
 }
 
@@ -225,18 +281,19 @@ export class ModelEndpoint extends EndpointBase {
   /** Tag on an endpoint with a canary or shadow: the name of the stack's state table (the CLI finds the rollout through it). */
   public static readonly STATE_TABLE_TAG_KEY = STATE_TABLE_TAG;
 
-  /** Imports an existing endpoint by name, for its metrics and ARN. */
+  /** Imports an existing endpoint by name, for its metrics, grants and ARN. */
   public static fromEndpointName(scope: Construct, id: string, endpointName: string): IModelEndpoint {
-    validateSageMakerName('endpointName', endpointName);
-    class Import extends EndpointBase {
-      public readonly endpointName = endpointName;
-      public readonly endpointArn = compactArn('sagemaker', `endpoint/${arnName(endpointName)}`);
-    }
-    return new Import(scope, id);
+    return ModelEndpoint.fromEndpointAttributes(scope, id, { endpointName });
+  }
+
+  /** Imports an existing endpoint by its attributes; given its variant names, the metric helpers accept those only. */
+  public static fromEndpointAttributes(scope: Construct, id: string, attrs: ModelEndpointAttributes): IModelEndpoint {
+    return new ImportedEndpoint(scope, id, attrs);
   }
 
   public readonly endpointName: string;
   public readonly endpointArn: string;
+  protected readonly variantNames: string[];
   /** The production variant's name. */
   public readonly productionVariantName: string;
   /** The candidate's variant name, when there is a candidate. */
@@ -269,96 +326,105 @@ export class ModelEndpoint extends EndpointBase {
 
   constructor(scope: Construct, id: string, props: ModelEndpointProps) {
     super(scope, id);
-    validateSageMakerName('endpointName', props.endpointName);
-    this.endpointName = props.endpointName ?? generatedEndpointName(this);
-    this.endpointArn = compactArn('sagemaker', `endpoint/${arnName(this.endpointName)}`);
+    try {
+      validateSageMakerName('endpointName', props.endpointName);
+      this.endpointName = props.endpointName ?? generatedEndpointName(this);
+      this.endpointArn = compactArn('sagemaker', `endpoint/${arnName(this.endpointName)}`);
 
-    const [production, candidate] = resolveVariants(props);
-    const variants = candidate ? [production, candidate] : [production];
-    validateVariants(variants);
-    this.productionVariantName = production.variantName;
-    this.candidateVariantName = candidate?.variantName;
-
-    const controller = RolloutController.of(this);
-    this.controllerFunction = controller.function;
-    const config = this.createEndpointConfig(props, variants);
-    this.endpointConfig = config;
-
-    // Which alarms roll back, and which fleet they watch (README, "Rollback alarms").
-    const rollbackTarget = candidate?.role === 'candidate'
-      ? { variantName: candidate.variantName, productionVariantName: production.variantName, description: `the canary (variant ${candidate.variantName}) of endpoint ${this.endpointName}` }
-      // Blue/green: the new fleet only (EndpointConfigName dimension), so errors of the old fleet
-      // cannot abort a good deployment.
-      : { variantName: production.variantName, endpointConfigName: config.attrEndpointConfigName, description: `the new production fleet of endpoint ${this.endpointName}` };
-    const rollbackScope = new Construct(this, 'RollbackAlarms');
-    acknowledgeFindings(rollbackScope, { nag: ALARM_ACTION_IDS }, 'These alarms act through SageMaker, which reads them during every deployment '
-      + '(AutoRollbackConfiguration) and rolls back, and, for a canary, through the stack\'s rollout controller, which gets every state change from '
-      + 'EventBridge, rolls back and announces it on the notification topic. For blue/green, the alarms also notify the topic when one is given.');
-    const rollback = (props.rollbackAlarms ?? RollbackAlarms.recommended())._bind(rollbackScope, {
-      endpointName: this.endpointName,
-      alarmNamePrefix: controller.alarmNamePrefix,
-      serverless: variants.some((v) => v.serverless),
-      endpointPath: this.node.path,
-      shadow: false,
-      ...rollbackTarget,
-    });
-    this.rollbackAlarms = rollback.alarms;
-    this.rollbackAlarmNames = rollback.names;
-    checkAlarmCount(this.node.path, rollback);
-    this.timeToDetect = Duration.seconds(rollback.timeToDetectSeconds);
-    const shadow = candidate?.role === 'shadow' ? this.bindShadowAlarms(props.candidate!, candidate, controller.alarmNamePrefix) : undefined;
-    this.shadowAlarms = shadow?.alarms ?? [];
-    // Fast detection needs SageMaker's enhanced metrics, published every 10 seconds.
-    const frequencies = [rollback, shadow].map((s) => s?.metricPublishFrequencySeconds).filter((f): f is number => f !== undefined);
-    if (frequencies.length > 0) {
-      config.metricsConfig = { enableEnhancedMetrics: true, metricPublishFrequencyInSeconds: Math.min(...frequencies) };
-    }
-
-    const deploymentConfig = this.renderDeploymentConfig(props, variants, rollback);
-    this.resource = new CfnEndpoint(this, 'Resource', {
-      endpointName: this.endpointName,
-      endpointConfigName: config.attrEndpointConfigName,
-      deploymentConfig,
-      tags: [MANAGED_BY_TAG],
-    });
-    // AutoRollbackConfiguration names the alarms, so they must exist (and be updated) first.
-    for (const alarm of this.rollbackAlarms) this.resource.node.addDependency(alarm);
-
-    this.grantAlarmReads(variants.map((v) => v.model), controller.alarmNamePrefix);
-    this.warnAboutGuardrails(props, variants);
-
-    if (!candidate && props.notificationTopic) {
-      // Blue/green has no controller watching the alarms: they tell the topic themselves.
-      for (const alarm of this.rollbackAlarms) {
-        if (alarm instanceof cloudwatch.Alarm) alarm.addAlarmAction(new cw_actions.SnsAction(props.notificationTopic));
+      const [production, candidate] = resolveVariants(props);
+      const variants = candidate ? [production, candidate] : [production];
+      validateVariants(variants);
+      if (candidate) validateCandidateDiffers(production.model, candidate.model);
+      if (candidate?.role === 'shadow' && props.dataCapture?.samplingPercent === 0) {
+        throw new Error('dataCapture.samplingPercent must be between 1 and 100 with a shadow candidate (its answers are only seen in the captures), got 0');
       }
-    }
+      this.productionVariantName = production.variantName;
+      this.candidateVariantName = candidate?.variantName;
+      this.variantNames = variants.map((v) => v.variantName);
 
-    const capture = props.dataCapture ?? (candidate?.role === 'shadow' ? {} : undefined);
-    if (capture) {
-      if (variants.some((v) => v.serverless)) {
-        throw new Error('dataCapture is not available for serverless variants: remove dataCapture or use instances');
-      }
-      const writers = variants.map((v) => v.model.role).filter((r): r is iam.IRole => r !== undefined);
-      const bound = bindDataCapture(this, capture, writers);
-      config.dataCaptureConfig = bound.config;
-      this.dataCaptureBucket = bound.bucket;
-    }
+      const controller = RolloutController.of(this);
+      this.controllerFunction = controller.function;
+      const config = this.createEndpointConfig(props, variants);
+      this.endpointConfig = config;
 
-    this.registerWithController(props, controller, config, candidate, rollback, shadow);
-
-    if (props.dashboard ?? true) {
-      const alarms = [...this.rollbackAlarms, ...this.shadowAlarms];
-      const names = [...rollback.names, ...(shadow?.names ?? [])];
-      this.dashboard = new EndpointDashboard(this, 'Dashboard', {
+      // Which alarms roll back, and which fleet they watch (README, "Rollback alarms").
+      const rollbackTarget = candidate?.role === 'candidate'
+        ? { variantName: candidate.variantName, productionVariantName: production.variantName, description: `the canary (variant ${candidate.variantName}) of endpoint ${this.endpointName}` }
+        // Blue/green: the new fleet only (EndpointConfigName dimension), so errors of the old fleet
+        // cannot abort a good deployment.
+        : { variantName: production.variantName, endpointConfigName: config.attrEndpointConfigName, description: `the new production fleet of endpoint ${this.endpointName}` };
+      const rollbackScope = new Construct(this, 'RollbackAlarms');
+      acknowledgeFindings(rollbackScope, { nag: ALARM_ACTION_IDS }, 'These alarms act through SageMaker, which reads them during every deployment '
+        + '(AutoRollbackConfiguration) and rolls back, and, for a canary, through the stack\'s rollout controller, which gets every state change from '
+        + 'EventBridge, rolls back and announces it on the notification topic. For blue/green, the alarms also notify the topic when one is given.');
+      const rollback = (props.rollbackAlarms ?? RollbackAlarms.recommended())._bind(rollbackScope, {
         endpointName: this.endpointName,
-        productionVariantName: production.variantName,
-        candidateVariantName: candidate?.variantName,
-        candidateKind: candidate?.role,
-        // The library's alarms by their known names (no reference to resolve); others by ARN.
-        alarmArns: alarms.map((alarm, i) => (isOwnAlarmName(names[i], controller.alarmNamePrefix) && !Token.isUnresolved(names[i])
-          ? arnSubTemplate('cloudwatch', `alarm:${names[i]}`) : alarm.alarmArn)),
-      }).dashboard;
+        alarmNamePrefix: controller.alarmNamePrefix,
+        serverless: variants.some((v) => v.serverless),
+        shadow: false,
+        ...rollbackTarget,
+      });
+      this.rollbackAlarms = rollback.alarms;
+      this.rollbackAlarmNames = rollback.names;
+      checkAlarmCount(rollback);
+      this.timeToDetect = Duration.seconds(rollback.timeToDetectSeconds);
+      const shadow = candidate?.role === 'shadow' ? this.bindShadowAlarms(props.candidate!, candidate, controller.alarmNamePrefix) : undefined;
+      this.shadowAlarms = shadow?.alarms ?? [];
+      // Fast detection needs SageMaker's enhanced metrics, published every 10 seconds.
+      const frequencies = [rollback, shadow].map((set) => set?.metricPublishFrequencySeconds).filter((f): f is number => f !== undefined);
+      if (frequencies.length > 0) {
+        config.metricsConfig = { enableEnhancedMetrics: true, metricPublishFrequencyInSeconds: Math.min(...frequencies) };
+      }
+
+      const deploymentConfig = this.renderDeploymentConfig(props, variants, rollback);
+      this.resource = new CfnEndpoint(this, 'Resource', {
+        endpointName: this.endpointName,
+        endpointConfigName: config.attrEndpointConfigName,
+        deploymentConfig,
+        tags: [MANAGED_BY_TAG],
+      });
+      // AutoRollbackConfiguration names the alarms, so they must exist (and be updated) first.
+      for (const alarm of this.rollbackAlarms) this.resource.node.addDependency(alarm);
+
+      this.grantAlarmReads(variants.map((v) => v.model), controller.alarmNamePrefix);
+      this.grantContainerLogs(variants.map((v) => v.model));
+      this.warnAboutGuardrails(props, variants);
+
+      if (!candidate && props.notificationTopic) {
+        // Blue/green has no controller watching the alarms: they tell the topic themselves.
+        for (const alarm of this.rollbackAlarms) {
+          if (alarm instanceof cloudwatch.Alarm) alarm.addAlarmAction(new cw_actions.SnsAction(props.notificationTopic));
+        }
+      }
+
+      const capture = props.dataCapture ?? (candidate?.role === 'shadow' ? {} : undefined);
+      if (capture) {
+        if (variants.some((v) => v.serverless)) {
+          throw new Error('dataCapture is not available for serverless variants: remove dataCapture or use instances');
+        }
+        const writers = [...new Set(variants.map((v) => v.model.role).filter((r): r is iam.IRole => r !== undefined))];
+        const bound = bindDataCapture(this, capture, writers, variants.every((v) => v.model.role !== undefined));
+        config.dataCaptureConfig = bound.config;
+        this.dataCaptureBucket = bound.bucket;
+      }
+
+      this.registerWithController(props, controller, config, candidate, rollback, shadow);
+
+      if (props.dashboard ?? true) {
+        const alarms = [...this.rollbackAlarms, ...this.shadowAlarms];
+        const names = [...rollback.names, ...(shadow?.names ?? [])];
+        this.dashboard = new EndpointDashboard(this, 'Dashboard', {
+          endpointName: this.endpointName,
+          productionVariantName: production.variantName,
+          candidateVariantName: candidate?.variantName,
+          candidateKind: candidate?.role,
+          // The library's alarms by their known names (no reference to resolve); others by ARN.
+          alarmArns: alarms.map((alarm, i) => (isOwnAlarmName(names[i], controller.alarmNamePrefix) && !Token.isUnresolved(names[i])
+            ? arnSubTemplate('cloudwatch', `alarm:${names[i]}`) : alarm.alarmArn)),
+        }).dashboard;
+      }
+    } catch (error) {
+      throw withConstructPath(this, error);
     }
   }
 
@@ -396,9 +462,10 @@ export class ModelEndpoint extends EndpointBase {
     if (props.encryptionKey) {
       for (const v of variants) {
         if (!v.model.role) continue;
-        props.encryptionKey.grantEncryptDecrypt(v.model.role);
-        acknowledgeWildcards(v.model.role, { actions: KMS_GRANT_WILDCARDS }, 'CDK\'s Key.grantEncryptDecrypt on the one key that encrypts this endpoint\'s '
-          + 'volumes: kms:ReEncrypt* and kms:GenerateDataKey* name variants of those operations on that key only, never other keys.');
+        // What encrypting an instance's storage volume takes (EBS encryption, "Permissions for IAM
+        // users": https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html),
+        // without kms:Encrypt or kms:ReEncrypt*, and only through SageMaker or EC2 (kms:ViaService).
+        grantKeyUse(LibraryGrants.of(v.model.role), props.encryptionKey, VOLUME_KEY_ACTIONS, ['sagemaker', 'ec2']);
       }
     }
     return config;
@@ -414,14 +481,13 @@ export class ModelEndpoint extends EndpointBase {
       variantName: shadow.variantName,
       alarmNamePrefix,
       shadow: true,
-      endpointPath: this.node.path,
       description: `the shadow (variant ${shadow.variantName}) of endpoint ${this.endpointName}; shadow alarms only notify`,
     });
   }
 
   private renderDeploymentConfig(props: ModelEndpointProps, variants: ResolvedVariant[], rollback: RollbackAlarmSet): CfnEndpoint.DeploymentConfigProperty {
     // Defaults follow the alarms: the default bake lasts at least as long as the slowest alarm needs.
-    const shift = props.trafficShift ?? defaultTrafficShift(this.node.path, rollback.timeToDetectSeconds, rollback.slowestAlarmName);
+    const shift = props.trafficShift ?? defaultTrafficShift(rollback.timeToDetectSeconds, rollback.slowestAlarmName);
     const instanceCounts: Record<string, number> = {};
     for (const v of variants) {
       if (!v.serverless && v.instanceCount !== undefined && !Token.isUnresolved(v.instanceCount)) instanceCounts[v.variantName] = v.instanceCount;
@@ -461,7 +527,7 @@ export class ModelEndpoint extends EndpointBase {
       arns.add(isOwnAlarmName(this.rollbackAlarmNames[i], alarmNamePrefix) ? ownAlarmsArn(alarmNamePrefix) : alarm.alarmArn);
     });
     const roles = [...new Set(models.map((m) => m.role).filter((r): r is iam.IRole => r !== undefined))];
-    for (const role of roles) {
+    for (const role of roles.map((r) => LibraryGrants.of(r))) {
       iam.Grant.addToPrincipal({ grantee: role, actions: ['cloudwatch:DescribeAlarms'], resourceArns: [...arns] });
       acknowledgeWildcards(role, { resources: [...arns] }, 'Read-only cloudwatch:DescribeAlarms on the alarms this library creates in the stack, '
         + 'which all start with the stack\'s alarm name prefix: naming each alarm\'s ARN would make this policy wait for the alarms, the alarms for the '
@@ -470,6 +536,26 @@ export class ModelEndpoint extends EndpointBase {
     if (models.some((m) => m.role === undefined)) {
       Annotations.of(this).addWarningV2('cdk-sagemaker-rollout:importedModelRole',
         'An imported model has no role here: give its execution role cloudwatch:DescribeAlarms on the rollback alarms, or SageMaker may not be able to watch them.');
+    }
+  }
+
+  /**
+   * SageMaker writes each endpoint's container logs to the log group `/aws/sagemaker/Endpoints/<endpoint name>`:
+   * every model role of the endpoint may write there, and nowhere else. IAM takes the log group's
+   * ARN with a trailing `:*` for every action but tagging
+   * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html).
+   */
+  private grantContainerLogs(models: IModel[]): void {
+    const logGroup = compactArn('logs', `log-group:/aws/sagemaker/Endpoints/${this.endpointName}:*`);
+    const roles = [...new Set(models.map((m) => m.role).filter((r): r is iam.IRole => r !== undefined))];
+    for (const grantee of roles.map((r) => LibraryGrants.of(r))) {
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resourceArns: [logGroup],
+      });
+      acknowledgeWildcards(grantee, { resources: [logGroup] }, 'SageMaker writes container logs to the log group /aws/sagemaker/Endpoints/<endpoint name>, '
+        + 'one stream per variant and instance, with names it chooses: the role may write to the log groups of the endpoints that use it, and their streams, only.');
     }
   }
 
@@ -506,7 +592,7 @@ export class ModelEndpoint extends EndpointBase {
       const alarms = candidate.role === 'candidate' ? rollback : shadow!;
       controller.guardRollout({
         endpointName: this.endpointName, endpointArn: this.endpointArn, alarms: alarms.alarms, alarmNames: alarms.names,
-        topic: props.notificationTopic, promotion: promotion !== undefined,
+        topic: props.notificationTopic, promotion: promotion !== undefined, canary: candidate.role === 'candidate',
       });
       rollout = {
         kind: candidate.role === 'candidate' ? 'canary' as const : 'shadow' as const,
@@ -536,6 +622,31 @@ export class ModelEndpoint extends EndpointBase {
     // Runs once CloudFormation has finished updating the endpoint, before the cleanup phase deletes anything.
     deployment.node.addDependency(this.resource);
   }
+}
+
+/** What encrypting an instance's storage volume with the endpoint's key takes; no kms:Encrypt or kms:ReEncrypt*. */
+const VOLUME_KEY_ACTIONS = ['kms:CreateGrant', 'kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext'];
+
+/**
+ * A candidate that is the production model (the same construct, or the same image, model data and
+ * environment) compares a model with itself: a mistake, refused.
+ */
+function validateCandidateDiffers(production: IModel, candidate: IModel): void {
+  if (candidate === production) {
+    throw new Error(`candidate.model must be a new model, got the production model (${production.node.path})`);
+  }
+  const a = containerOf(production);
+  const b = containerOf(candidate);
+  if (a !== undefined && a === b) {
+    throw new Error(`candidate.model must differ from production.model, got ${candidate.node.path} with the same image, model data and environment as ${production.node.path}`);
+  }
+}
+
+/** The container a model runs (image, model data, environment), resolved, when the model is made here. */
+function containerOf(model: IModel): string | undefined {
+  const resource = (model as { resource?: unknown }).resource;
+  if (!(resource instanceof CfnModel)) return undefined;
+  return JSON.stringify(Stack.of(model).resolve(resource.primaryContainer));
 }
 
 /** HIPAA and NIST: "the alarm has no action". */

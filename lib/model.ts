@@ -5,8 +5,10 @@ import { CfnModel } from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { ContainerImage } from './container-image';
 import { ModelData } from './model-data';
-import { acknowledgeFindings, acknowledgeWildcards, INLINE_POLICY_REASON } from './private/acknowledge';
+import { acknowledgeWildcards } from './private/acknowledge';
+import { LibraryGrants } from './private/grants';
 import { arnName, compactArn, MANAGED_BY_TAG } from './private/naming';
+import { withConstructPath } from './private/validation';
 
 /** A SageMaker model, created here or imported. */
 export interface IModel extends IResource {
@@ -113,32 +115,38 @@ export class Model extends Resource implements IModel {
 
   constructor(scope: Construct, id: string, props: ModelProps) {
     super(scope, id);
-    this.role = props.role ?? sharedModelRole(this);
-    this.awsMarketplace = props.awsMarketplace ?? false;
-    const grantee: iam.IGrantable = this.role;
+    try {
+      this.role = props.role ?? sharedModelRole(this);
+      this.awsMarketplace = props.awsMarketplace ?? false;
+      // The library's grants go to policies of their own (see LibraryGrants), never to the role's
+      // default policy, which holds what users add to `role`.
+      const grantee: iam.IGrantable = LibraryGrants.of(this.role);
 
-    const image = props.image.bind(this, grantee);
-    const data = props.modelData?.bind(this, grantee);
-    const vpcConfig = props.vpc ? this.renderVpcConfig(props) : undefined;
-    validateEnvironment(props.environment);
+      const image = props.image.bind(this, grantee);
+      const data = props.modelData?.bind(this, grantee);
+      const vpcConfig = props.vpc ? this.renderVpcConfig(props) : undefined;
+      validateEnvironment(props.environment);
 
-    this.resource = new CfnModel(this, 'Resource', {
-      executionRoleArn: this.role.roleArn,
-      primaryContainer: {
-        image: image.imageUri,
-        modelDataUrl: data?.uri,
-        environment: props.environment,
-      },
-      vpcConfig,
-      enableNetworkIsolation: props.networkIsolation,
-      tags: [MANAGED_BY_TAG],
-    });
-    this.resource.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
-    // SageMaker checks the role when it creates the model and when instances start: its policy must exist first.
-    this.resource.node.addDependency(this.role);
+      this.resource = new CfnModel(this, 'Resource', {
+        executionRoleArn: this.role.roleArn,
+        primaryContainer: {
+          image: image.imageUri,
+          modelDataUrl: data?.uri,
+          environment: props.environment,
+        },
+        vpcConfig,
+        enableNetworkIsolation: props.networkIsolation,
+        tags: [MANAGED_BY_TAG],
+      });
+      this.resource.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
+      // SageMaker checks the role when it creates the model and when instances start: its policy must exist first.
+      this.resource.node.addDependency(this.role);
 
-    this.modelName = this.resource.attrModelName;
-    this.modelArn = this.resource.ref;
+      this.modelName = this.resource.attrModelName;
+      this.modelArn = this.resource.ref;
+    } catch (error) {
+      throw withConstructPath(this, error);
+    }
   }
 
   private renderVpcConfig(props: ModelProps): CfnModel.VpcConfigProperty {
@@ -146,8 +154,9 @@ export class Model extends Resource implements IModel {
     const securityGroups = props.securityGroups ?? [
       new ec2.SecurityGroup(this, 'SecurityGroup', { vpc, description: 'SageMaker model containers', allowAllOutbound: true }),
     ];
+    const grantee = LibraryGrants.of(this.role);
     iam.Grant.addToPrincipal({
-      grantee: this.role,
+      grantee,
       // Listed by SageMaker for models in a VPC; EC2 gives these no resource-level permissions.
       actions: [
         'ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface',
@@ -156,7 +165,7 @@ export class Model extends Resource implements IModel {
       ],
       resourceArns: ['*'],
     });
-    acknowledgeWildcards(this.role, { resources: ['*'] }, 'The EC2 network-interface actions SageMaker needs to place containers in a VPC '
+    acknowledgeWildcards(grantee, { resources: ['*'] }, 'The EC2 network-interface actions SageMaker needs to place containers in a VPC '
       + 'have no resource-level permissions for these calls (AWS accepts only "*"); they only manage the interfaces of the model\'s containers.');
     return {
       subnets: vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
@@ -207,24 +216,16 @@ class SharedModelRole extends Construct {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: 'Execution role of the SageMaker models of this stack (cdk-sagemaker-rollout)',
     });
-    const containerLogs = compactArn('logs', 'log-group:/aws/sagemaker/Endpoints/*');
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'ContainerLogs',
-      actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-      resources: [containerLogs],
-    }));
-    acknowledgeWildcards(this.role, { resources: [containerLogs] },
-      'SageMaker writes container logs to the log group /aws/sagemaker/Endpoints/<endpoint name>, one stream per variant and instance; '
-      + 'the role is shared by the models of the stack, whose endpoints are not known when it is created, so it covers SageMaker endpoint log groups only.');
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'ContainerMetrics',
+    // Container logs are granted by each endpoint, on its own log group (ModelEndpoint): the role
+    // is made before the endpoints that use it are known.
+    const grants = LibraryGrants.of(this.role);
+    grants.addToPrincipalPolicy(new iam.PolicyStatement({
       // PutMetricData has no resource-level permissions; the namespace condition is the scope.
       actions: ['cloudwatch:PutMetricData'],
       resources: ['*'],
       conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/*' } },
     }));
-    acknowledgeWildcards(this.role, { resources: ['*'] },
+    acknowledgeWildcards(grants, { resources: ['*'] },
       'cloudwatch:PutMetricData has no resource-level permissions (AWS accepts only "*"); the cloudwatch:namespace condition limits it to /aws/sagemaker/* namespaces.');
-    acknowledgeFindings(this.role, { nag: ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy'] }, INLINE_POLICY_REASON);
   }
 }

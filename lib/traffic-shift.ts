@@ -228,9 +228,9 @@ export const DEFAULT_BAKE_SECONDS = 600;
  * limit an error says so with the numbers: the user set no trafficShift, but their alarms need a
  * longer watch than SageMaker can give.
  */
-export function defaultTrafficShift(endpointPath: string, alarmTimeToDetectSeconds: number, slowestAlarm: string | undefined): TrafficShift {
+export function defaultTrafficShift(alarmTimeToDetectSeconds: number, slowestAlarm: string | undefined): TrafficShift {
   if (alarmTimeToDetectSeconds > MAX_WAIT_SECONDS) {
-    throw new Error(`${endpointPath}: the slowest rollback alarm${slowestAlarm ? ` (${slowestAlarm})` : ''} needs ${alarmTimeToDetectSeconds} seconds to fire (its time to detect), `
+    throw new Error(`the slowest rollback alarm${slowestAlarm ? ` (${slowestAlarm})` : ''} needs ${alarmTimeToDetectSeconds} seconds to fire (its time to detect), `
       + `more than the ${MAX_WAIT_SECONDS} seconds SageMaker can bake a deployment (TerminationWaitInSeconds): give it a shorter period or fewer datapoints to alarm, `
       + `so that it fires within ${MAX_WAIT_SECONDS} seconds`);
   }

@@ -31,11 +31,6 @@ export interface RollbackAlarmTarget extends VariantMetricTarget {
    * @default false
    */
   readonly serverless?: boolean;
-  /**
-   * Construct path of the endpoint: errors raised while its alarms are built start with it.
-   * @default - messages without a path
-   */
-  readonly endpointPath?: string;
 }
 
 /** The alarms of a set, what each of them is, and the longest time any of them needs to fire. */
@@ -76,9 +71,12 @@ export interface AlarmSetBinder {
   bind(scope: Construct, target: RollbackAlarmTarget): RollbackAlarmSet;
 }
 
-/** An error about a construct: its message starts with the endpoint's path, when known. */
-export function targetError(target: RollbackAlarmTarget, message: string): Error {
-  return new Error(target.endpointPath ? `${target.endpointPath}: ${message}` : message);
+/**
+ * An error about the alarms of a target. Raised while the endpoint is built, whose constructor
+ * starts every message with its construct path.
+ */
+export function targetError(_target: RollbackAlarmTarget, message: string): Error {
+  return new Error(message);
 }
 
 /** Names given so far, per target: two sets of the same kind in one endpoint must not share a name. */

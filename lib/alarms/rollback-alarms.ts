@@ -151,7 +151,7 @@ class CombinedAlarms implements AlarmSetBinder {
  * SageMaker watches at most 10 alarms per endpoint: an error that counts them by kind and says
  * which to drop first (those whose loss costs the least protection).
  */
-export function checkAlarmCount(endpointPath: string, set: RollbackAlarmSet): void {
+export function checkAlarmCount(set: RollbackAlarmSet): void {
   const count = set.alarms.length;
   if (count <= MAX_ROLLBACK_ALARMS) return;
   const byKind = new Map<string, number>();
@@ -164,6 +164,6 @@ export function checkAlarmCount(endpointPath: string, set: RollbackAlarmSet): vo
   if (byKind.has('your own')) advice.push('some of your own alarms (watch several metrics with one metric-math alarm)');
   if (byKind.has('quality gate')) advice.push('a quality gate on a less important metric');
   if (byKind.has('recommended')) advice.push('the recommended latency alarm (leave out maxLatency)');
-  throw new Error(`${endpointPath}: rollbackAlarms must be at most ${MAX_ROLLBACK_ALARMS} alarms (SageMaker's AutoRollbackConfiguration limit), got ${count} (${counts}): `
+  throw new Error(`rollbackAlarms must be at most ${MAX_ROLLBACK_ALARMS} alarms (SageMaker's AutoRollbackConfiguration limit), got ${count} (${counts}): `
     + `drop ${excess}, for example ${advice.join('; or ')}`);
 }

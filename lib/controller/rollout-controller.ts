@@ -12,6 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeFindings, acknowledgeWildcards, INLINE_POLICY_REASON } from '../private/acknowledge';
 import { compactArn } from '../private/naming';
+import { withConstructPath } from '../private/validation';
 import { handlerBundleDir } from '../private/package-assets';
 import { DeploymentSpec, ROLLOUT_EVENT_SOURCE } from '../runtime/spec';
 
@@ -29,6 +30,11 @@ export interface GuardedRollout {
   readonly topic?: sns.ITopic;
   /** Whether the candidate has a promotion schedule (the controller then runs every minute). */
   readonly promotion: boolean;
+  /**
+   * A canary, whose weights the controller steers; a shadow is only described and announced (its
+   * alarms never change traffic), so a shadow gets no permission to change weights.
+   */
+  readonly canary: boolean;
 }
 
 /** What the post-deploy check of an endpoint needs. */
@@ -80,96 +86,103 @@ export class RolloutController extends Construct {
     alarmRule: events.Rule;
   };
   private schedule?: events.Rule;
+  private readsEndpointConfigs = false;
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
-    // One statement per action set however many endpoints join, so the policy needs no overflow policies.
-    this.node.setContext(cxapi.IAM_MINIMIZE_POLICIES, true);
-    // CDK sizes an ARN it cannot read at 150 characters when it decides whether a policy overflows.
-    // The ARNs here are endpoint ARNs, at most 126 characters resolved (a 63-character name in the
-    // longest partition and region), and the library's alarm prefix.
-    this.node.setContext('@aws-cdk/aws-iam.arnSizeEstimate', 130);
-    this.alarmNamePrefix = alarmNamePrefixOf(Stack.of(this));
+    try {
+      // One statement per action set however many endpoints join, so the policy needs no overflow policies.
+      this.node.setContext(cxapi.IAM_MINIMIZE_POLICIES, true);
+      // CDK sizes an ARN it cannot read at 150 characters when it decides whether a policy overflows.
+      // The ARNs here are endpoint ARNs, at most 126 characters resolved (a 63-character name in the
+      // longest partition and region), and the library's alarm prefix.
+      this.node.setContext('@aws-cdk/aws-iam.arnSizeEstimate', 130);
+      this.alarmNamePrefix = alarmNamePrefixOf(Stack.of(this));
 
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: logs.RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    acknowledgeFindings(logGroup, {
-      nag: ['HIPAA.Security-CloudWatchLogGroupEncrypted', 'NIST.800.53.R5-CloudWatchLogGroupEncrypted'],
-      checkov: ['CKV_AWS_158'],
-    }, 'CloudWatch Logs encrypts every log group at rest. These logs hold operational metadata only (endpoint, variant and alarm names, weights, '
-      + 'decisions, errors), never inference requests, answers or captures; a customer managed key would need a key policy for the CloudWatch Logs '
-      + 'service in every stack, which the library cannot add to a key it did not create.');
-    // An explicit role instead of the managed AWSLambdaBasicExecutionRole: logs go to this log group only.
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'cdk-sagemaker-rollout controller: rolls back, promotes and checks the SageMaker endpoints of this stack',
-    });
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'OwnLogs',
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [logGroup.logGroupArn],
-    }));
-    acknowledgeFindings(this.role, { nag: ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy'] }, INLINE_POLICY_REASON);
+      const logGroup = new logs.LogGroup(this, 'Logs', {
+        retention: logs.RetentionDays.ONE_YEAR,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      acknowledgeFindings(logGroup, {
+        nag: ['HIPAA.Security-CloudWatchLogGroupEncrypted', 'NIST.800.53.R5-CloudWatchLogGroupEncrypted'],
+        checkov: ['CKV_AWS_158'],
+      }, 'CloudWatch Logs encrypts every log group at rest. These logs hold operational metadata only (endpoint, variant and alarm names, weights, '
+        + 'decisions, errors), never inference requests, answers or captures; a customer managed key would need a key policy for the CloudWatch Logs '
+        + 'service in every stack, which the library cannot add to a key it did not create.');
+      // An explicit role instead of the managed AWSLambdaBasicExecutionRole: logs go to this log group only.
+      this.role = new iam.Role(this, 'Role', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: 'cdk-sagemaker-rollout controller: rolls back, promotes and checks the SageMaker endpoints of this stack',
+      });
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'OwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }));
+      acknowledgeFindings(this.role, { nag: ['HIPAA.Security-IAMNoInlinePolicy', 'NIST.800.53.R5-IAMNoInlinePolicy'] }, INLINE_POLICY_REASON);
 
-    // Statements whose resources grow as endpoints join; rendered once, at synthesis.
-    // Guarded endpoints (canary or shadow) may be described and steered; endpoints that are only
-    // checked after deployments may only be described. Each endpoint is in one list, never both.
-    this.describeStatement = new iam.PolicyStatement({ actions: ['sagemaker:DescribeEndpoint'] });
-    this.endpointStatement = new iam.PolicyStatement({ actions: ['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities'] });
-    this.alarmStatement = new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'] });
+      // Statements whose resources grow as endpoints join; rendered once, at synthesis.
+      // Canaries may be described and steered; shadows and endpoints that are only checked after
+      // deployments may only be described. Each endpoint is in one list, never both.
+      this.describeStatement = new iam.PolicyStatement({ actions: ['sagemaker:DescribeEndpoint'] });
+      this.endpointStatement = new iam.PolicyStatement({ actions: ['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpointWeightsAndCapacities'] });
+      this.alarmStatement = new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'] });
 
-    // Events that could not be delivered or handled after every retry land here, and page someone: alarm and
-    // endpoint events as much as CloudFormation's requests to the post-deploy check (also asynchronous invocations).
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmName: `${this.alarmNamePrefix}controller-failed-events`,
-      alarmDescription: 'A rollback, promotion, announcement or deployment check failed after every retry: read the dead-letter queue and act on the endpoint by hand (npx cdk-sagemaker-rollout status <endpoint>).',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+      // Events that could not be delivered or handled after every retry land here, and page someone: alarm and
+      // endpoint events as much as CloudFormation's requests to the post-deploy check (also asynchronous invocations).
+      this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+        alarmName: `${this.alarmNamePrefix}controller-failed-events`,
+        alarmDescription: 'A rollback, promotion, announcement or deployment check failed after every retry: read the dead-letter queue and act on the endpoint by hand (npx cdk-sagemaker-rollout status <endpoint>).',
+        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
 
-    this.function = new lambda.Function(this, 'Function', {
-      description: 'cdk-sagemaker-rollout controller (one per stack)',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      code: lambda.Code.fromAsset(handlerBundleDir('rollout-controller')),
-      handler: 'index.handler',
-      role: this.role,
-      logGroup,
-      memorySize: 256,
-      // A rollback retries a busy endpoint for up to 30 minutes across this run and Lambda's two
-      // retries of an asynchronous event; a deployment check polls an updating endpoint for 8.
-      timeout: Duration.minutes(10),
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(1),
-      deadLetterQueue: this.deadLetterQueue,
-      environment: {
-        ALARM_NAME_PREFIX: this.alarmNamePrefix,
-        EVENT_SOURCE: ROLLOUT_EVENT_SOURCE,
-      },
-    });
-    acknowledgeFindings(this.function, {
-      nag: ['HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5-LambdaInsideVPC'],
-      checkov: ['CKV_AWS_117'],
-    }, 'The controller serves no network clients and calls only AWS APIs (SageMaker, CloudWatch, DynamoDB, SNS, EventBridge), over TLS with signed '
-      + 'requests; nothing it reaches lives in a VPC. In a VPC it would need a NAT gateway, or VPC endpoints for each of those services, in every stack using the library.');
-    acknowledgeFindings(this.function, {
-      nag: ['HIPAA.Security-LambdaConcurrency', 'NIST.800.53.R5-LambdaConcurrency'],
-      checkov: ['CKV_AWS_115'],
-    }, 'Reserved concurrency is taken from the account\'s pool and fails to deploy where the quota leaves no room (new accounts have 10), and a low cap '
-      + 'would throttle rollbacks exactly when several alarms fire at once. Invocations are bounded by their sources: alarm and endpoint state changes, '
-      + 'CloudFormation requests, and one per minute of the promotion schedule.');
-    acknowledgeFindings(this.function, { checkov: ['CKV_AWS_173'] }, 'The environment holds no secrets (the alarm name prefix, the event source, '
-      + 'the state table\'s name); Lambda encrypts it at rest with its AWS managed key, and a customer managed key would protect nothing more.');
+      this.function = new lambda.Function(this, 'Function', {
+        description: 'cdk-sagemaker-rollout controller (one per stack)',
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        code: lambda.Code.fromAsset(handlerBundleDir('rollout-controller')),
+        handler: 'index.handler',
+        role: this.role,
+        logGroup,
+        memorySize: 256,
+        // A rollback retries a busy endpoint for up to 30 minutes across this run and Lambda's two
+        // retries of an asynchronous event; a deployment check polls an updating endpoint for 8.
+        timeout: Duration.minutes(10),
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(1),
+        deadLetterQueue: this.deadLetterQueue,
+        environment: {
+          ALARM_NAME_PREFIX: this.alarmNamePrefix,
+          EVENT_SOURCE: ROLLOUT_EVENT_SOURCE,
+          // Events of other accounts are ignored (the region is the function's own, AWS_REGION).
+          STACK_ACCOUNT: Stack.of(this).account,
+        },
+      });
+      acknowledgeFindings(this.function, {
+        nag: ['HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5-LambdaInsideVPC'],
+        checkov: ['CKV_AWS_117'],
+      }, 'The controller serves no network clients and calls only AWS APIs (SageMaker, CloudWatch, DynamoDB, SNS, EventBridge), over TLS with signed '
+        + 'requests; nothing it reaches lives in a VPC. In a VPC it would need a NAT gateway, or VPC endpoints for each of those services, in every stack using the library.');
+      acknowledgeFindings(this.function, {
+        nag: ['HIPAA.Security-LambdaConcurrency', 'NIST.800.53.R5-LambdaConcurrency'],
+        checkov: ['CKV_AWS_115'],
+      }, 'Reserved concurrency is taken from the account\'s pool and fails to deploy where the quota leaves no room (new accounts have 10), and a low cap '
+        + 'would throttle rollbacks exactly when several alarms fire at once. Invocations are bounded by their sources: alarm and endpoint state changes, '
+        + 'CloudFormation requests, and one per minute of the promotion schedule.');
+      acknowledgeFindings(this.function, { checkov: ['CKV_AWS_173'] }, 'The environment holds no secrets (the alarm name prefix, the event source, '
+        + 'the state table\'s name); Lambda encrypts it at rest with its AWS managed key, and a customer managed key would protect nothing more.');
+    } catch (error) {
+      throw withConstructPath(this, error);
+    }
   }
 
   /**
@@ -185,7 +198,12 @@ export class RolloutController extends Construct {
   /** Watches a canary's or shadow's alarms and steers its weights. */
   public guardRollout(rollout: GuardedRollout): void {
     const runtime = this.ensureRuntime();
-    this.addEndpointArn(this.endpointStatement, this.guardedArns, rollout.endpointArn);
+    if (rollout.canary) {
+      this.addEndpointArn(this.endpointStatement, this.guardedArns, rollout.endpointArn);
+      this.allowReadingEndpointConfigs();
+    } else {
+      this.addEndpointArn(this.describeStatement, this.verifiedArns, rollout.endpointArn);
+    }
     this.addAlarms(rollout.alarms, rollout.alarmNames);
     // Alarms this library created match the rule by prefix; alarms given by the user are listed by name.
     const extraNames = rollout.alarmNames.filter((name) => !isOwnAlarmName(name, this.alarmNamePrefix));
@@ -279,6 +297,9 @@ export class RolloutController extends Construct {
       eventPattern: {
         source: ['aws.cloudwatch'],
         detailType: ['CloudWatch Alarm State Change'],
+        // Only this stack's account and region (the handler checks them again).
+        account: [Stack.of(this).account],
+        region: [Stack.of(this).region],
         detail: {
           alarmName: events.Match.prefix(this.alarmNamePrefix),
           state: { value: ['ALARM'] },
@@ -291,6 +312,8 @@ export class RolloutController extends Construct {
       eventPattern: {
         source: ['aws.sagemaker'],
         detailType: ['SageMaker Endpoint State Change'],
+        account: [Stack.of(this).account],
+        region: [Stack.of(this).region],
         detail: { EndpointStatus: ['IN_SERVICE'] },
       },
       targets: [target()],
@@ -302,6 +325,14 @@ export class RolloutController extends Construct {
       actions: ['events:PutEvents'],
       resources: [compactArn('events', 'event-bus/default')],
     }));
+    this.runtime = { table, alarmRule };
+    return this.runtime;
+  }
+
+  /** Reconciling a canary needs the live config's variants (shadows are never reconciled). */
+  private allowReadingEndpointConfigs(): void {
+    if (this.readsEndpointConfigs) return;
+    this.readsEndpointConfigs = true;
     // Reconciling needs the live config's variants; config names are generated by CloudFormation
     // and change with every deployment, so they cannot be listed here. Read-only.
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -313,8 +344,6 @@ export class RolloutController extends Construct {
       + 'reconciling a canary needs the variants of the config the endpoint runs, and CloudFormation generates a new config name on every deployment, '
       + 'so the names cannot be listed.');
 
-    this.runtime = { table, alarmRule };
-    return this.runtime;
   }
 
   private ensureSchedule(): void {

@@ -2,8 +2,13 @@ import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 
-/** cdk-nag ids already acknowledged, per construct. */
-const acknowledged = new WeakMap<IConstruct, Set<string>>();
+/**
+ * cdk-nag acknowledgements already made, per construct: id -> the reasons given and the metadata
+ * entry that records them. A shared role or policy gets the same finding id from several grants
+ * (one model's repository, another model's data...): each reason is kept, joined in one entry,
+ * because cdk-nag (and the `cdk_nag` template metadata it writes) reads one reason per id and construct.
+ */
+const acknowledged = new WeakMap<IConstruct, Map<string, { reasons: string[]; data?: Record<string, unknown> }>>();
 
 /** Ids of the findings one reason answers, per scanner. */
 export interface FindingIds {
@@ -20,13 +25,20 @@ export interface FindingIds {
  * resource's `Metadata.checkov.skip` in the template (checkov reports those as skipped, with the comment).
  */
 export function acknowledgeFindings(scope: IConstruct, ids: FindingIds, reason: string): void {
-  // A shared role gets the same acknowledgement from every model that uses it: record it once.
-  const done = acknowledged.get(scope) ?? new Set<string>();
+  const done = acknowledged.get(scope) ?? new Map<string, { reasons: string[]; data?: Record<string, unknown> }>();
   acknowledged.set(scope, done);
   for (const id of ids.nag ?? []) {
-    if (done.has(id)) continue;
-    done.add(id);
-    Validations.of(scope).acknowledge({ id, reason });
+    const seen = done.get(id);
+    if (!seen) {
+      Validations.of(scope).acknowledge({ id, reason });
+      // The entry just recorded: later reasons for the same id are added to it.
+      const entries = scope.node.metadata.filter((e) => e.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY);
+      const data = entries[entries.length - 1]?.data as Record<string, unknown> | undefined;
+      done.set(id, { reasons: [reason], data });
+    } else if (!seen.reasons.includes(reason)) {
+      seen.reasons.push(reason);
+      for (const key of Object.keys(seen.data ?? {})) seen.data![key] = seen.reasons.join(' Also: ');
+    }
   }
   if (ids.checkov && ids.checkov.length > 0) {
     const resource = CfnResource.isCfnResource(scope) ? scope : scope.node.defaultChild;
@@ -47,6 +59,8 @@ export function acknowledgeFindings(scope: IConstruct, ids: FindingIds, reason: 
  * constructs (nothing to acknowledge on).
  */
 export function acknowledgeWildcards(grantee: iam.IGrantable, items: { actions?: string[]; resources?: string[] }, reason: string): void {
+  // The grantee's own policies: for a model role, the library's policies (LibraryGrants), never the
+  // role itself, whose default policy holds what users add.
   const principal = grantee.grantPrincipal;
   if (!Construct.isConstruct(principal)) return;
   const ids = [
@@ -61,9 +75,6 @@ export function acknowledgeWildcards(grantee: iam.IGrantable, items: { actions?:
 export const INLINE_POLICY_REASON = 'The policy is the AWS::IAM::Policy that CDK grants build for this role alone, created, updated and deleted with it; '
   + 'a customer managed policy would be reused by nothing, and its 6,144-character limit (against 10,240 for a role\'s inline policies) would cap the number of endpoints a stack can hold. '
   + 'Every statement is scoped to the resources it needs (see the AwsSolutions-IAM5 acknowledgements).';
-
-/** The actions of CDK's `Key.grantEncryptDecrypt` / `grantEncrypt` that carry a wildcard. */
-export const KMS_GRANT_WILDCARDS = ['kms:ReEncrypt*', 'kms:GenerateDataKey*'];
 
 /** cdk-nag's flattening of a resolved CloudFormation value (cdk-nag `utils/flatten-cfn-reference`). */
 function flattenLikeCdkNag(node: unknown): string {

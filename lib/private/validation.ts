@@ -1,4 +1,5 @@
 import { Duration, Token } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
 
 /**
  * Synth-time checks shared by every construct of the library.
@@ -63,4 +64,43 @@ export function exactlyOne(propA: string, a: unknown, propB: string, b: unknown)
   if (given !== 1) {
     throw new Error(`give exactly one of ${propA} and ${propB}, got ${given === 0 ? 'neither' : 'both'}`);
   }
+}
+
+/**
+ * Errors raised while a construct is built name it, so that the reader knows which construct to fix:
+ * `Acme/Recommender: production.instanceCount must be ...`. Factories that run before any construct
+ * exists (`Candidate.canary`, `TrafficShift.linear`, `RollbackAlarms.*`) throw the bare message; the
+ * constructor that receives their result is where the path is known.
+ *
+ * Every constructor of the library wraps its body once, so that every check it runs (its own, those
+ * of the strategies it binds, and any added later) comes out with its path:
+ *
+ *     constructor(scope: Construct, id: string, props: Props) {
+ *       super(scope, id);
+ *       try {
+ *         ...build...
+ *       } catch (error) {
+ *         throw withConstructPath(this, error);
+ *       }
+ *     }
+ *
+ * An error that already names a construct (one built inside another) keeps its own path.
+ */
+export function withConstructPath(scope: IConstruct, error: unknown): unknown {
+  if (!(error instanceof Error) || named.has(error)) return error;
+  const bare = error.message;
+  error.message = `${scope.node.path}: ${bare}`;
+  if (typeof error.stack === 'string' && error.stack.includes(bare)) {
+    error.stack = error.stack.replace(bare, error.message);
+  }
+  named.add(error);
+  return error;
+}
+
+/** Errors whose message already starts with a construct path. */
+const named = new WeakSet<Error>();
+
+/** Throws an error that names the construct: for checks that run outside a wrapped constructor. */
+export function constructError(scope: IConstruct, message: string): Error {
+  return withConstructPath(scope, new Error(message)) as Error;
 }

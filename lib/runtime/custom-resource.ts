@@ -26,11 +26,49 @@ export interface CustomResourceResponse {
   readonly Data?: Record<string, string>;
 }
 
+/** Sends the answer to CloudFormation's URL; injectable so that tests can receive it on loopback. */
+export type ResponseSender = (url: URL, body: string) => Promise<void>;
+
+/**
+ * The URLs CloudFormation gives custom resources to answer on: HTTPS, pre-signed, on an Amazon S3
+ * endpoint of any partition and region, for example
+ * `https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/...?X-Amz-Signature=...`
+ * or `https://cloudformation-custom-resource-response-cnnorth1.s3.cn-north-1.amazonaws.com.cn/...`
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/crpg-ref-requests.html,
+ * `ResponseURL`: "a pre-signed S3 bucket"). The host is `<bucket>.s3[.-]<region>.<suffix>`, or
+ * `s3[.-]<region>.<suffix>` with the bucket in the path, where the suffix is `amazonaws.com`,
+ * `amazonaws.com.cn` or the domain of another AWS partition (`c2s.ic.gov`, `sc2s.sgov.gov`,
+ * `cloud.adc-e.uk`, `csp.hci.ic.gov`, `amazonaws.eu`); the query must carry a signature.
+ */
+const S3_HOST = /^(?:[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\.)?s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.(?:amazonaws\.com|amazonaws\.com\.cn|c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov|amazonaws\.eu)$/;
+
+/** Why CloudFormation cannot have sent this response URL, or undefined when it could have. */
+export function refuseResponseUrl(responseUrl: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(responseUrl);
+  } catch {
+    return 'it is not a URL';
+  }
+  if (url.protocol !== 'https:') return `its scheme is ${url.protocol.replace(/:$/, '')}, not https`;
+  if (url.username || url.password) return 'it carries credentials';
+  if (url.port !== '' && url.port !== '443') return `its port is ${url.port}, not 443`;
+  if (!S3_HOST.test(url.hostname)) return `its host ${url.hostname} is not an Amazon S3 endpoint`;
+  if (!url.searchParams.has('Signature') && !url.searchParams.has('X-Amz-Signature')) return 'it is not pre-signed (no Signature or X-Amz-Signature)';
+  return undefined;
+}
+
 /**
  * Answers CloudFormation through the pre-signed S3 URL of the event. CloudFormation waits up to an
- * hour for this answer, so the handler must send it on every path, failures included.
+ * hour for this answer, so the handler must send it on every path, failures included. A URL that
+ * CloudFormation cannot have sent gets no request at all: an invoker that is not CloudFormation
+ * could otherwise make the controller send requests (with the endpoint's status) to any host.
  */
-export async function respond(event: CustomResourceEvent, response: CustomResourceResponse): Promise<void> {
+export async function respond(event: CustomResourceEvent, response: CustomResourceResponse, send: ResponseSender = httpsPut): Promise<void> {
+  const refused = refuseResponseUrl(event.ResponseURL);
+  if (refused) {
+    throw new Error(`refused to answer on ResponseURL ${JSON.stringify(event.ResponseURL.slice(0, 200))}: ${refused}; CloudFormation sends HTTPS pre-signed Amazon S3 URLs only`);
+  }
   const body = JSON.stringify({
     Status: response.Status,
     // CloudFormation shows the reason in the stack events; it keeps about 4 KB of it.
@@ -41,10 +79,13 @@ export async function respond(event: CustomResourceEvent, response: CustomResour
     LogicalResourceId: event.LogicalResourceId,
     Data: response.Data ?? {},
   });
-  const url = new URL(event.ResponseURL);
-  const client = url.protocol === 'http:' ? await import('http') : https;
+  await send(new URL(event.ResponseURL), body);
+}
+
+/** PUT over HTTPS, as the pre-signed URL expects. */
+async function httpsPut(url: URL, body: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const request = client.request(url, {
+    const request = https.request(url, {
       method: 'PUT',
       // The URL is signed without a content type: sending one would break the signature.
       headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) },

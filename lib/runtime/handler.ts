@@ -4,7 +4,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { announce } from './announce';
-import { CustomResourceEvent, isCustomResourceEvent, respond } from './custom-resource';
+import { CustomResourceEvent, isCustomResourceEvent, refuseResponseUrl, respond, ResponseSender } from './custom-resource';
 import { checkDeployment, DeploymentCheckError, variantSetChange } from './deployment-check';
 import { Deadlines, onAlarm, reconcile, register, RolloutDeps, step, unregister } from './rollout';
 import { DeploymentSpec, ROLLOUT_EVENT_SOURCE } from './spec';
@@ -29,6 +29,15 @@ const CHECK_BUDGET_MS = 8 * 60 * 1000;
 export interface HandlerDeps extends Omit<RolloutDeps, 'store'> {
   /** Absent in stacks without a canary or shadow (no table). */
   readonly store?: StateStore;
+  /**
+   * The stack's account and region: EventBridge events from anywhere else are ignored (the rules
+   * match them too, but a rule's target can be reached by events put on the bus by other means).
+   * @default - not checked
+   */
+  readonly account?: string;
+  readonly region?: string;
+  /** How the answer to CloudFormation is sent (tests send it to a loopback server). @default - HTTPS PUT */
+  readonly send?: ResponseSender;
 }
 
 export interface LambdaContext {
@@ -38,8 +47,21 @@ export interface LambdaContext {
 interface EventBridgeEvent {
   readonly source: string;
   readonly 'detail-type': string;
+  readonly account?: string;
+  readonly region?: string;
   readonly time?: string;
   readonly detail?: Record<string, any>;
+}
+
+/** An event the controller refuses before any AWS call: it is logged, and Lambda's retries end in the dead-letter queue. */
+export class MalformedEventError extends Error {}
+
+/** What an event is, for messages: `null`, `a number (42)`, `an array`... */
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value} (${JSON.stringify(value) ?? String(value)})`;
 }
 
 export function makeHandler(deps: () => HandlerDeps) {
@@ -47,22 +69,43 @@ export function makeHandler(deps: () => HandlerDeps) {
     const d = deps();
     const remainingMs = context?.getRemainingTimeInMillis() ?? 10 * 60 * 1000;
     const attempt = new Date(d.now().getTime() + remainingMs - RESERVE_MS);
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+      throw new MalformedEventError(`the controller takes EventBridge and CloudFormation events, got ${describeValue(event)}: nothing was changed`);
+    }
     if (isCustomResourceEvent(event)) return onDeployment(d, event, Math.min(CHECK_BUDGET_MS, remainingMs - RESERVE_MS), attempt);
 
     const e = event as EventBridgeEvent;
+    if (e.source === 'aws.cloudwatch' || e.source === 'aws.sagemaker') {
+      const foreign = foreignOrigin(d, e);
+      if (foreign) {
+        d.log(foreign);
+        return foreign;
+      }
+    }
     const store = d.store;
     if (!store) throw new Error(`the controller has no state table but got a ${e['detail-type']} event`);
     const rd: RolloutDeps = { ...d, store };
     if (e.source === 'aws.cloudwatch' && e['detail-type'] === 'CloudWatch Alarm State Change') {
-      const alarmName = String(e.detail?.alarmName ?? '');
+      const alarmName: unknown = e.detail?.alarmName;
+      if (typeof alarmName !== 'string' || alarmName === '') {
+        throw new MalformedEventError(`alarm event with detail.alarmName ${describeValue(alarmName)}, not an alarm name: nothing was changed`);
+      }
       if (e.detail?.state?.value !== 'ALARM') return `alarm ${alarmName} is ${e.detail?.state?.value}: nothing to do`;
-      const eventTime = e.time ? Date.parse(e.time) : d.now().getTime();
+      const eventTime = e.time === undefined ? d.now().getTime() : Date.parse(String(e.time));
+      if (Number.isNaN(eventTime)) {
+        // The rollback deadline counts from the alarm's time: without one it would be invalid, and the
+        // retries would run until the function times out, without a word.
+        throw new MalformedEventError(`alarm event for ${alarmName} has a time that is not a date (${describeValue(e.time)}): nothing was changed`);
+      }
       const result = await onAlarm(rd, alarmName, String(e.detail?.state?.reason ?? 'no reason given'), { final: new Date(eventTime + ROLLBACK_DEADLINE_MS), attempt });
       d.log(result);
       return result;
     }
     if (e.source === 'aws.sagemaker' && e['detail-type'] === 'SageMaker Endpoint State Change') {
-      const endpointName = String(e.detail?.EndpointName ?? '');
+      const endpointName: unknown = e.detail?.EndpointName;
+      if (typeof endpointName !== 'string' || endpointName === '') {
+        throw new MalformedEventError(`endpoint event with detail.EndpointName ${describeValue(endpointName)}, not an endpoint name: nothing was changed`);
+      }
       const result = await reconcile(rd, endpointName, `the endpoint came back in service (config ${e.detail?.EndpointConfigName ?? 'unknown'})`, { final: attempt });
       d.log(`reconcile ${endpointName}: ${result}`);
       return result;
@@ -72,6 +115,20 @@ export function makeHandler(deps: () => HandlerDeps) {
     }
     throw new Error(`unexpected event: source ${e.source}, detail-type ${e['detail-type']}`);
   };
+}
+
+/**
+ * Why an AWS event is not this stack's, or undefined when it is: from another account or region
+ * (or with neither), it is ignored without any SageMaker call.
+ */
+function foreignOrigin(deps: HandlerDeps, e: EventBridgeEvent): string | undefined {
+  if (deps.account !== undefined && e.account !== deps.account) {
+    return `ignored a ${e['detail-type']} event from account ${e.account ?? '(none)'}: this controller serves account ${deps.account} only`;
+  }
+  if (deps.region !== undefined && e.region !== deps.region) {
+    return `ignored a ${e['detail-type']} event from region ${e.region ?? '(none)'}: this controller serves region ${deps.region} only`;
+  }
+  return undefined;
 }
 
 /** Visits every registered canary. One endpoint's failure does not stop the others; it is raised at the end. */
@@ -93,6 +150,11 @@ async function tick(deps: RolloutDeps, deadlines: Deadlines): Promise<unknown> {
 }
 
 async function onDeployment(deps: HandlerDeps, event: CustomResourceEvent, checkBudgetMs: number, attempt: Date): Promise<void> {
+  // Before any work: an event CloudFormation cannot have sent changes nothing and gets no answer.
+  const refused = refuseResponseUrl(event.ResponseURL);
+  if (refused) {
+    throw new MalformedEventError(`custom resource event with a ResponseURL that CloudFormation cannot have sent (${refused}): nothing was changed and no answer was sent`);
+  }
   const spec = JSON.parse(String(event.ResourceProperties.Spec)) as DeploymentSpec;
   const old = event.OldResourceProperties?.Spec ? JSON.parse(String(event.OldResourceProperties.Spec)) as DeploymentSpec : undefined;
   const physicalResourceId = event.RequestType === 'Delete' ? (event.PhysicalResourceId ?? spec.endpointName) : spec.endpointName;
@@ -103,7 +165,7 @@ async function onDeployment(deps: HandlerDeps, event: CustomResourceEvent, check
         await unregister({ ...deps, store: deps.store }, spec.endpointName, 'the endpoint or its rollout was removed from the stack')
           .catch((error) => deps.log('unregistering failed', { error: (error as Error).message }));
       }
-      await respond(event, { Status: 'SUCCESS', PhysicalResourceId: physicalResourceId });
+      await respond(event, { Status: 'SUCCESS', PhysicalResourceId: physicalResourceId }, deps.send);
       return;
     }
     const change = variantSetChange(old, spec);
@@ -115,10 +177,10 @@ async function onDeployment(deps: HandlerDeps, event: CustomResourceEvent, check
     } else if (old?.rollout && deps.store) {
       await unregister({ ...deps, store: deps.store }, spec.endpointName, 'the candidate was removed from the endpoint');
     }
-    await respond(event, { Status: 'SUCCESS', PhysicalResourceId: physicalResourceId, Data: { EndpointConfigName: spec.endpointConfigName } });
+    await respond(event, { Status: 'SUCCESS', PhysicalResourceId: physicalResourceId, Data: { EndpointConfigName: spec.endpointConfigName } }, deps.send);
   } catch (error) {
     deps.log('deployment check failed', { error: (error as Error).message });
-    await respond(event, { Status: 'FAILED', PhysicalResourceId: physicalResourceId, Reason: (error as Error).message });
+    await respond(event, { Status: 'FAILED', PhysicalResourceId: physicalResourceId, Reason: (error as Error).message }, deps.send);
   }
 }
 
@@ -153,6 +215,8 @@ export const handler = makeHandler(() => ({
   sns: clients.sns,
   events: clients.events,
   store: process.env.TABLE_NAME ? new StateStore(clients.dynamo, process.env.TABLE_NAME) : undefined,
+  account: process.env.STACK_ACCOUNT,
+  region: process.env.AWS_REGION,
   eventSource: process.env.EVENT_SOURCE ?? ROLLOUT_EVENT_SOURCE,
   now: () => new Date(),
   sleep: (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -28,7 +28,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CfnEndpointConfig } from 'aws-cdk-lib/aws-sagemaker';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
-import { CDK_CONTEXT, synthesizeExampleApp, SynthesizedExampleApp } from './gate-support';
+import { CDK_CONTEXT, synthesizeExampleApp, SynthesizedExampleApp, userWildcardStack } from './gate-support';
 
 /** The packs, fresh for each run (a pack keeps the findings of its last run). */
 function packs(): NagPack[] {
@@ -146,6 +146,18 @@ describe('cdk-nag v3 (AwsSolutions, HIPAA Security, NIST 800-53 rev 5) over ever
         'HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured at Broken/Config',
         'NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured at Broken/Config',
       ]));
+    });
+
+    test('a wildcard the user adds to Model.role is reported, although the library\'s grants to that role are acknowledged', () => {
+      const { app } = userWildcardStack();
+      app.synth();
+      const ids = runPacks(app).all.map((f) => `${f.ruleId} at ${f.path}`);
+      expect(ids).toEqual(expect.arrayContaining([
+        'AwsSolutions-IAM5[Resource::*] at UserWildcard/SageMakerModelExecutionRole/Role/DefaultPolicy/Resource',
+        'AwsSolutions-IAM5[Action::s3:*] at UserWildcard/SageMakerModelExecutionRole/Role/DefaultPolicy/Resource',
+      ]));
+      // The library's own wildcards (GetAuthorizationToken, PutMetricData, the artifact prefix, ...) stay acknowledged, with their reasons.
+      expect(ids.filter((id) => id.includes('SageMakerRolloutGrants'))).toEqual([]);
     });
 
     test('only the exact per-item id acknowledges a wildcard finding', () => {

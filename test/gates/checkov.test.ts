@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import { PROJECT_ROOT, venvExecutable } from '../support/python-tools';
-import { FIXTURES_DIR, inFiles, listEntriesWithReasons, runTool, shortName, synthesizeExampleApp, SynthesizedExampleApp, ToolRun } from './gate-support';
+import { FIXTURES_DIR, inFiles, listEntriesWithReasons, runTool, shortName, synthesizeExampleApp, SynthesizedExampleApp, ToolRun, userWildcardStack } from './gate-support';
 
 const CHECKOV = venvExecutable('checkov', 'checkov');
 const CONFIG_FILE = path.join(PROJECT_ROOT, '.checkov.yaml');
@@ -86,12 +86,22 @@ describe('checkov (3.3, from .venvs/checkov) over every stack of the example app
   let example: SynthesizedExampleApp;
   let result: { run: ToolRun; report: CheckovReport };
 
+  let userWildcard: string;
+
   beforeAll(async () => {
     example = synthesizeExampleApp();
-    result = await scan([...example.templates, BROKEN_FIXTURE]);
+    userWildcard = userWildcardStack(path.join(example.outdir, 'user-wildcard')).template!;
+    result = await scan([...example.templates, BROKEN_FIXTURE, userWildcard]);
   }, 180_000);
 
   afterAll(() => example?.cleanup());
+
+  test('reports a wildcard the user adds to Model.role, and nothing of the library\'s grants to that role', () => {
+    const failed = inFiles(result.report.results.failed_checks, [userWildcard], fileOf);
+    const onRole = failed.filter((r) => r.resource.startsWith('AWS::IAM::'));
+    expect(onRole.map((r) => r.resource)).toEqual(expect.arrayContaining([expect.stringMatching(/^AWS::IAM::Policy\.SageMakerModelExecutionRoleDefaultPolicy/)]));
+    expect(onRole.filter((r) => r.resource.includes('SageMakerRolloutGrants'))).toEqual([]);
+  });
 
   test('zero failed checks', () => {
     const { run, report } = result;

@@ -8,7 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { buildExampleApp } from '../../bin/example-app';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { buildExampleApp, PLACEHOLDER_INPUTS } from '../../bin/example-app';
+import { ContainerImage, Model, ModelData, ModelEndpoint } from '../../lib';
 import { PROJECT_ROOT } from '../support/python-tools';
 
 /** The context of cdk.json: the gates see the same app as `npx cdk synth`. */
@@ -54,6 +56,25 @@ export function synthesizeExampleApp(): SynthesizedExampleApp {
     templates,
     cleanup: () => fs.rmSync(outdir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * A stack where the user adds a wildcard of their own to a model's role (`Model.role`): the
+ * scanners must report it, although the library's own grants to that role are acknowledged.
+ */
+export function userWildcardStack(outdir?: string): { app: App; stack: Stack; template?: string } {
+  const app = new App({ context: CDK_CONTEXT, outdir });
+  const stack = new Stack(app, 'UserWildcard');
+  const model = new Model(stack, 'Recommender', {
+    image: ContainerImage.fromImageUri(PLACEHOLDER_INPUTS.image),
+    modelData: ModelData.fromS3Url(PLACEHOLDER_INPUTS.modelData),
+    networkIsolation: true,
+  });
+  model.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }));
+  new ModelEndpoint(stack, 'Endpoint', { production: { model } });
+  if (!outdir) return { app, stack };
+  const template = app.synth().getStackArtifact(stack.artifactId).templateFullPath;
+  return { app, stack, template };
 }
 
 /** What a finished process printed and how it ended. */

@@ -15,7 +15,15 @@ import { AnnouncementInbox, createStateTable, FakeClock, runtimeDeps } from './f
 interface CfnAnswer { Status: string; Reason: string; PhysicalResourceId: string; Data: Record<string, string> }
 let server: http.Server;
 let answers: CfnAnswer[] = [];
-let responseUrl: string;
+/** Where CloudFormation's answers arrive here: the handler accepts the S3 URL, and `send` delivers to loopback. */
+const responseUrl = 'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws%3Acloudformation%3Aus-east-1%3A123456789012%3Astack/Service/guid%7CRecommenderDeployment71C652F6%7Crequest?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc';
+let loopbackUrl: string;
+const sentTo: string[] = [];
+/** Delivers an answer to the loopback server, as the real sender would to S3. */
+async function sendToLoopback(url: URL, body: string): Promise<void> {
+  sentTo.push(url.toString());
+  await fetch(`${loopbackUrl}${url.pathname}${url.search}`, { method: 'PUT', body });
+}
 let proxy: FaultProxy;
 let tableName: string;
 
@@ -29,7 +37,7 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  responseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/signed?X-Amz-Signature=abc`;
+  loopbackUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   proxy = await FaultProxy.start();
   tableName = await createStateTable();
 });
@@ -59,7 +67,7 @@ async function deployed() {
   await createAlarm({ name: alarm, endpointName: endpoint.endpointName, variantName: 'production' });
   const inbox = await AnnouncementInbox.create(endpoint.endpointName);
   const clock = new FakeClock();
-  const deps = runtimeDeps({ tableName, clock, sagemaker: sagemakerClient({ endpoint: proxy.url }) });
+  const deps = { ...runtimeDeps({ tableName, clock, sagemaker: sagemakerClient({ endpoint: proxy.url }) }), send: sendToLoopback };
   return { endpoint, alarm, inbox, deps, handler: makeHandler(() => deps) };
 }
 
@@ -141,7 +149,7 @@ describe('a deployment that adds or removes a candidate (a change of variants Sa
   test('the endpoint serves the new config\'s variants: success, and the change is logged', async () => {
     const endpoint = await createCanaryEndpoint({ prefix: 'variants' });
     const logs: string[] = [];
-    const handler = makeHandler(() => runtimeDeps({ tableName, clock: new FakeClock(), logs }));
+    const handler = makeHandler(() => ({ ...runtimeDeps({ tableName, clock: new FakeClock(), logs }), send: sendToLoopback }));
     const spec = { endpointName: endpoint.endpointName, endpointConfigName: endpoint.endpointConfigName, verify: true, rollbackAlarmNames: [] };
     await handler(event('Update', { ...spec, variantNames: ['production', 'candidate'] }, { ...spec, endpointConfigName: 'before', variantNames: ['production'] }));
     expect(answers[0].Status).toBe('SUCCESS');
@@ -152,7 +160,7 @@ describe('a deployment that adds or removes a candidate (a change of variants Sa
   test('the endpoint runs the new config but not with its variants: the deployment fails', async () => {
     // The emulator's endpoint serves production and candidate; the deployed config is said to have production alone.
     const endpoint = await createCanaryEndpoint({ prefix: 'variants' });
-    const handler = makeHandler(() => runtimeDeps({ tableName, clock: new FakeClock() }));
+    const handler = makeHandler(() => ({ ...runtimeDeps({ tableName, clock: new FakeClock() }), send: sendToLoopback }));
     await handler(event('Update', { endpointName: endpoint.endpointName, endpointConfigName: endpoint.endpointConfigName, variantNames: ['production'], verify: true, rollbackAlarmNames: [] }));
     expect(answers[0]).toEqual(expect.objectContaining({
       Status: 'FAILED',
@@ -164,7 +172,7 @@ describe('a deployment that adds or removes a candidate (a change of variants Sa
   test('an unchanged set of variants logs nothing about variants', async () => {
     const endpoint = await createCanaryEndpoint({ prefix: 'variants' });
     const logs: string[] = [];
-    const handler = makeHandler(() => runtimeDeps({ tableName, clock: new FakeClock(), logs }));
+    const handler = makeHandler(() => ({ ...runtimeDeps({ tableName, clock: new FakeClock(), logs }), send: sendToLoopback }));
     const spec = { endpointName: endpoint.endpointName, endpointConfigName: endpoint.endpointConfigName, variantNames: ['candidate', 'production'], verify: true, rollbackAlarmNames: [] };
     await handler(event('Update', spec, { ...spec, endpointConfigName: 'before', variantNames: ['production', 'candidate'] }));
     expect(answers[0].Status).toBe('SUCCESS');

@@ -105,6 +105,9 @@ export function runtimeDeps(options: { tableName: string; clock: FakeClock; sage
     sleep: options.clock.sleep,
     log: (message) => { options.logs?.push(message); },
     retryBaseDelayMs: 1000,
+    // The account and region of the events below: the handler ignores events from anywhere else.
+    account: '123456789012',
+    region: 'us-east-1',
   };
 }
 

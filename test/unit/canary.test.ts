@@ -74,6 +74,9 @@ describe('the rollback controller (one per stack)', () => {
     expect(rule.Properties.EventPattern).toEqual({
       'source': ['aws.cloudwatch'],
       'detail-type': ['CloudWatch Alarm State Change'],
+      // The stack's own account and region only: another account's alarm with the same name prefix is not ours.
+      'account': [{ Ref: 'AWS::AccountId' }],
+      'region': [{ Ref: 'AWS::Region' }],
       'detail': { alarmName: [{ prefix: 'TestStack-rollout-' }, { Ref: expect.stringMatching(/^Business/) }], state: { value: ['ALARM'] } },
     });
     expect(JSON.stringify(rule.Properties.EventPattern).length).toBeLessThan(2048);
@@ -82,7 +85,10 @@ describe('the rollback controller (one per stack)', () => {
   test('a rule reacts to endpoints coming back in service (to re-apply standing rollbacks)', () => {
     const { template } = canaryStack();
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { 'source': ['aws.sagemaker'], 'detail-type': ['SageMaker Endpoint State Change'], 'detail': { EndpointStatus: ['IN_SERVICE'] } },
+      EventPattern: {
+        'source': ['aws.sagemaker'], 'detail-type': ['SageMaker Endpoint State Change'], 'detail': { EndpointStatus: ['IN_SERVICE'] },
+        'account': [{ Ref: 'AWS::AccountId' }], 'region': [{ Ref: 'AWS::Region' }],
+      },
     });
   });
 

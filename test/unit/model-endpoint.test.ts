@@ -2,7 +2,7 @@ import { Duration, Size, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { InstanceType, ModelEndpoint } from '../../lib';
-import { modelV1, newStack, only } from './util';
+import { modelV1, newStack, only, statementsOfRole } from './util';
 
 function endpoint(stack: Stack, props: Partial<ConstructorParameters<typeof ModelEndpoint>[2]> = {}): ModelEndpoint {
   return new ModelEndpoint(stack, 'Recommender', { production: { model: modelV1(stack) }, ...props });
@@ -93,9 +93,14 @@ describe('ModelEndpoint with a production variant', () => {
     endpoint(stack, { encryptionKey: key });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::SageMaker::EndpointConfig', { KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } });
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['kms:Decrypt', 'kms:Encrypt']), Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] } })]) },
-    });
+    // What encrypting volumes takes, through SageMaker or EC2 only; never kms:Encrypt or kms:ReEncrypt*.
+    const viaService = { 'kms:ViaService': ['sagemaker', 'ec2'].map((s) => ({ 'Fn::Join': ['', [`${s}.`, { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]] })) };
+    const statements = statementsOfRole(template, 'SageMakerModelExecutionRole').filter((s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')));
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext'], Resource: expect.anything(), Condition: { StringEquals: viaService } },
+      { Effect: 'Allow', Action: 'kms:CreateGrant', Resource: expect.anything(), Condition: { 'StringEquals': viaService, 'Bool': { 'kms:GrantIsForAWSResource': 'true' } } },
+    ]);
+    for (const s of statements) expect(s.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] });
   });
 
   test('replaced endpoint configs are kept; the config of a deleted endpoint goes with it', () => {
@@ -121,14 +126,14 @@ describe('ModelEndpoint with a production variant', () => {
     }
   });
 
-  test('the config waits for its models, which wait for their role and its policy', () => {
+  test('the config waits for its models, which wait for their role and the library\'s policies on it', () => {
     const stack = newStack();
     endpoint(stack);
     const template = Template.fromStack(stack);
     const config = only(template, 'AWS::SageMaker::EndpointConfig').resource;
     expect(config.DependsOn).toEqual([expect.stringMatching(/^RecommenderV1/)]);
     const model = only(template, 'AWS::SageMaker::Model').resource;
-    expect(model.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^SageMakerModelExecutionRoleDefaultPolicy/), expect.stringMatching(/^SageMakerModelExecutionRole[0-9A-F]{8}$/)]));
+    expect(model.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^SageMakerModelExecutionRoleSageMakerRolloutGrantsPolicy1/), expect.stringMatching(/^SageMakerModelExecutionRole[0-9A-F]{8}$/)]));
   });
 
   test('fromEndpointName imports an endpoint for its ARN and metrics', () => {

@@ -76,8 +76,10 @@ describe('Candidate.shadow', () => {
       KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] },
       DestinationS3Uri: { 'Fn::Join': ['', ['s3://', { Ref: expect.stringMatching(/^ECaptureBucket/) }, '/captures']] },
     }));
-    const kmsGrant = statementsOfRole(template, 'SageMakerModelExecutionRole').find((st) => JSON.stringify(st.Action) === JSON.stringify(['kms:GenerateDataKey', 'kms:Decrypt']));
+    const kmsGrant = statementsOfRole(template, 'SageMakerModelExecutionRole').find((st) => JSON.stringify(st.Action) === JSON.stringify(['kms:Decrypt', 'kms:GenerateDataKey']));
     expect(kmsGrant.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] });
+    // Through S3 only.
+    expect(kmsGrant.Condition).toEqual({ StringEquals: { 'kms:ViaService': [{ 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]] }] } });
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } })] },
       LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 7 })]) },

@@ -1,7 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { InstanceType, ModelEndpoint, RollbackAlarms, TrafficShift } from '../../lib';
-import { modelV1, newStack, only } from './util';
+import { modelV1, modelV2, newStack, only } from './util';
 
 function deploymentConfigOf(shift: TrafficShift | undefined, instanceCount = 10, extra: Record<string, unknown> = {}): any {
   const stack = newStack();
@@ -112,7 +112,7 @@ describe('TrafficShift checks', () => {
       const { Candidate } = require('../../lib');
       return new ModelEndpoint(stack, 'E', {
         production: { model: modelV1(stack), instanceCount: 4 },
-        candidate: Candidate.canary({ model: modelV1(stack, 'V2'), trafficPercent: 10 }),
+        candidate: Candidate.canary({ model: modelV2(stack), trafficPercent: 10 }),
         trafficShift: TrafficShift.ROLLING_25PERCENT_EVERY_5MINUTES,
       });
     }, 'trafficShift rolling needs exactly one production variant, got 2: SageMaker refuses rolling updates of multi-variant endpoints; use a blue/green shift (allAtOnce, canary or linear)'],

@@ -28,9 +28,9 @@ export function only(template: Template, type: string): { id: string; resource: 
   return { id: ids[0], resource: found[ids[0]] };
 }
 
-/** Every statement of every IAM policy attached to the role with this logical ID prefix. */
+/** Every statement of every IAM policy (inline or managed) attached to the role with this logical ID prefix. */
 export function statementsOfRole(template: Template, rolePrefix: string): any[] {
-  const policies = template.findResources('AWS::IAM::Policy');
+  const policies = { ...template.findResources('AWS::IAM::Policy'), ...template.findResources('AWS::IAM::ManagedPolicy') };
   return Object.values(policies)
     .filter((p: any) => (p.Properties.Roles ?? []).some((r: any) => r.Ref?.startsWith(rolePrefix)))
     .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
