@@ -85,16 +85,27 @@ const economy = (impl) => {
   };
 };
 /** The largest N whose synthesized stack has at most 500 resources (measured, not extrapolated). */
-function largestN(impl) {
+function largestN(impl, extraEnv = {}) {
   let lo = 1;
   let hi = 80;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (synthOnce(impl, mid).resources <= LIMIT) lo = mid; else hi = mid - 1;
+    if (synthOnce(impl, mid, extraEnv).resources <= LIMIT) lo = mid; else hi = mid - 1;
   }
   return lo;
 }
 const ours = { ...economy('ours'), largestN: largestN('ours') };
+// The same canary endpoints with both variants autoscaling (ours only: the hand-written stack has no scaling).
+const SCALING = { BENCH_SCALING: '1' };
+const scaledOne = synthOnce('ours', 1, SCALING);
+const scaledTen = synthOnce('ours', 10, SCALING);
+const scaled = {
+  perEndpoint: (scaledTen.resources - scaledOne.resources) / 9,
+  roles: scaledTen.types['AWS::IAM::Role'] ?? 0,
+  rolesWithout: results[0].ours.types['AWS::IAM::Role'] ?? 0,
+  largestN: largestN('ours', SCALING),
+};
+console.error(`bench: with autoscaling ${scaled.perEndpoint.toFixed(2)} resources per endpoint, largest N ${scaled.largestN}`);
 const hand = { ...economy('handwritten'), largestN: largestN('handwritten') };
 const bundleBytes = fs.statSync(path.join(ROOT, 'assets', 'rollout-controller', 'index.js')).size;
 /** The controller's resources (function, rules, table, queue) must not grow with the number of endpoints. */
@@ -133,6 +144,9 @@ const economyTable = [
   `| largest N within 500 resources (synthesized) | ${ours.largestN} | ${hand.largestN} |`,
   `| IAM overflow managed policies (CDK splits a role's policy past IAM's size limit) | ${overflow} | ${results.map((r) => `${r.handwritten.types['AWS::IAM::ManagedPolicy'] ?? 0}`).join(', ')} |`,
   `| controller handler bundle | ${(bundleBytes / 1024).toFixed(0)} KB | same bundle |`,
+  `| with autoscaling on both variants: resources per endpoint | ${scaled.perEndpoint.toFixed(2)} (a scalable target and a policy per variant, and the scaling guard) | - |`,
+  `| with autoscaling: IAM roles in the stack (at N=10; without scaling at N=${results[0].n}) | ${scaled.roles} (${scaled.rolesWithout} without): none per target | - |`,
+  `| with autoscaling: largest N within 500 resources (synthesized) | ${scaled.largestN} | - |`,
 ].join('\n');
 
 console.log(table);

@@ -84,14 +84,19 @@ export class SingleModelStack extends ExampleStack {
   }
 }
 
-/** Blue/green: production moves to v2 in 20 % steps every 5 minutes, watched by 5xx, model-error and latency alarms. */
+/** Blue/green: production moves to v2 in 20 % steps every 5 minutes, watched by 5xx, model-error and latency alarms; the fleet autoscales. */
 export class BlueGreenStack extends ExampleStack {
   public readonly endpoint: ModelEndpoint;
 
   constructor(scope: Construct, id: string, props: ExampleStackProps) {
     super(scope, id, props);
     this.endpoint = new ModelEndpoint(this, 'Recommender', {
-      production: { model: this.recommender(2), instanceType: InstanceType.ML_M5_XLARGE, instanceCount: 5 },
+      // Scales between 5 and 20 instances at 1000 requests per instance per minute; a new model
+      // keeps the scaled size (the green fleet starts as large as the blue one is now).
+      production: {
+        model: this.recommender(2), instanceType: InstanceType.ML_M5_XLARGE, instanceCount: 5,
+        autoScaling: { minInstanceCount: 5, maxInstanceCount: 20, targetInvocationsPerInstance: 1000, scaleInCooldown: Duration.minutes(10), scaleOutCooldown: Duration.minutes(2) },
+      },
       trafficShift: TrafficShift.LINEAR_20PERCENT_EVERY_5MINUTES,
       rollbackAlarms: RollbackAlarms.recommended({ maxErrorRatePercent: 1, maxLatency: Duration.millis(250) }),
       encryptionKey: this.key,
@@ -100,17 +105,22 @@ export class BlueGreenStack extends ExampleStack {
   }
 }
 
-/** Canary: v2 serves 10 % of traffic, promoted 10 -> 25 -> 50 -> 100 % every 30 minutes, rolled back by its alarms at any time. */
+/** Canary: v2 serves 10 % of traffic, promoted 10 -> 25 -> 50 -> 100 % every 30 minutes, rolled back by its alarms at any time; both variants autoscale. */
 export class CanaryStack extends ExampleStack {
   public readonly endpoint: ModelEndpoint;
 
   constructor(scope: Construct, id: string, props: ExampleStackProps) {
     super(scope, id, props);
     this.endpoint = new ModelEndpoint(this, 'Recommender', {
-      production: { model: this.recommender(1), instanceType: InstanceType.ML_M5_XLARGE, instanceCount: 2 },
+      production: {
+        model: this.recommender(1), instanceType: InstanceType.ML_M5_XLARGE, instanceCount: 2,
+        autoScaling: { minInstanceCount: 2, maxInstanceCount: 10, targetInvocationsPerInstance: 1000 },
+      },
       candidate: Candidate.canary({
         model: this.recommender(2),
         trafficPercent: 10,
+        // Scales on its own share at production's target; a rollback narrows it to one instance.
+        autoScaling: { minInstanceCount: 1, maxInstanceCount: 10 },
         promotion: CanaryPromotion.steps([10, 25, 50, 100], { interval: Duration.minutes(30), minInvocations: 500, approvalAt: 50 }),
       }),
       rollbackAlarms: RollbackAlarms.recommended({ maxErrorRatePercent: 1, maxLatency: Duration.millis(250) }),

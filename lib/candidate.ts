@@ -3,6 +3,7 @@ import { InstanceType } from './instance-type';
 import { IModel } from './model';
 import { validateNumberInRange, validateWholeNumber } from './private/validation';
 import { RollbackAlarms } from './alarms/rollback-alarms';
+import { VariantAutoScalingOptions } from './scaling/auto-scaling-options';
 
 /** What kind of candidate. */
 export enum CandidateKind {
@@ -33,6 +34,13 @@ export interface CanaryCandidateOptions extends CandidateVariantOptions {
    * @default - the candidate stays at trafficPercent until you change it
    */
   readonly promotion?: CanaryPromotion;
+  /**
+   * Autoscaling of the candidate on its own share of traffic. A rollback narrows it to
+   * `minInstanceCount`; `resume` gives its range and capacity back before traffic returns. Without
+   * `targetInvocationsPerInstance`, it tracks production's target.
+   * @default - the candidate keeps `instanceCount` instances
+   */
+  readonly autoScaling?: VariantAutoScalingOptions;
 }
 
 /** Options of `Candidate.shadow`. */

@@ -27,3 +27,8 @@ export type { EndpointDashboardProps } from './endpoint-dashboard';
 export { ModelEndpoint } from './model-endpoint';
 export type { IModelEndpoint, ModelEndpointAttributes, ModelEndpointProps, ProductionVariantOptions, ServerlessOptions } from './model-endpoint';
 export { RolloutEvents } from './rollout-events';
+export { ScalableInstanceCount } from './scaling/scalable-instance-count';
+export type {
+  InvocationsScalingProps, ProvisionedConcurrencyUtilizationScalingProps, ScalableInstanceCountProps, UtilizationScalingProps,
+} from './scaling/scalable-instance-count';
+export type { ProvisionedConcurrencyScalingOptions, VariantAutoScalingOptions } from './scaling/auto-scaling-options';

@@ -22,6 +22,11 @@ import { acknowledgeFindings, acknowledgeWildcards } from './private/acknowledge
 import { grantKeyUse, LibraryGrants } from './private/grants';
 import { arnName, arnSubTemplate, compactArn, generatedEndpointName, MANAGED_BY_TAG } from './private/naming';
 import { constructError, durationInSeconds, validateSageMakerName, validateWholeNumber, withConstructPath } from './private/validation';
+import {
+  ProvisionedConcurrencyScalingOptions, validateInstanceScaling, validateProvisionedConcurrencyScaling, VariantAutoScalingOptions,
+} from './scaling/auto-scaling-options';
+import { ScalableInstanceCount } from './scaling/scalable-instance-count';
+import { bindScaling, EndpointScaling } from './scaling/variant-scaling';
 import { MANAGED_BY_TAG_KEY, STATE_TABLE_TAG } from './runtime/spec';
 import { defaultTrafficShift, TrafficShift } from './traffic-shift';
 
@@ -36,6 +41,11 @@ export interface ServerlessOptions {
    * @default - none: every cold start pays the start-up time
    */
   readonly provisionedConcurrency?: number;
+  /**
+   * Autoscaling of the provisioned concurrency (needs `provisionedConcurrency`).
+   * @default - the provisioned concurrency stays as given
+   */
+  readonly autoScaling?: ProvisionedConcurrencyScalingOptions;
 }
 
 /** The production variant: the model that serves users today. */
@@ -55,10 +65,18 @@ export interface ProductionVariantOptions {
   readonly instanceType?: InstanceType;
   /**
    * Number of instances (not with `serverless`). Two or more keep the endpoint up through an
-   * instance failure, and give canary and linear shifts something to split.
-   * @default 1
+   * instance failure, and give canary and linear shifts something to split. With `autoScaling`,
+   * the count the endpoint is created with: later deployments keep the scaled count.
+   * @default 1, or `autoScaling.minInstanceCount` with autoScaling
    */
   readonly instanceCount?: number;
+  /**
+   * Autoscaling through Application Auto Scaling (not with `serverless`: use
+   * `serverless.autoScaling`). Deployments keep the scaled instance count, and an instance-type
+   * change takes scaling off and puts it back around SageMaker's update (README, "Autoscaling").
+   * @default - a fixed instanceCount
+   */
+  readonly autoScaling?: VariantAutoScalingOptions;
   /**
    * Serverless capacity instead of instances. Serverless variants cannot have a candidate, data
    * capture, or rolling updates.
@@ -262,6 +280,7 @@ interface ResolvedVariant {
   readonly instanceType?: InstanceType;
   readonly instanceCount?: number;
   readonly serverless?: ServerlessOptions;
+  readonly autoScaling?: VariantAutoScalingOptions;
   readonly weight: number;
   readonly volumeSizeInGb?: number;
   readonly modelDataDownloadTimeoutInSeconds?: number;
@@ -323,6 +342,7 @@ export class ModelEndpoint extends EndpointBase {
   public readonly controllerFunction: lambda.IFunction;
   /** The endpoint's CloudFormation resource. */
   public readonly resource: CfnEndpoint;
+  private readonly scaling?: EndpointScaling;
 
   constructor(scope: Construct, id: string, props: ModelEndpointProps) {
     super(scope, id);
@@ -386,6 +406,18 @@ export class ModelEndpoint extends EndpointBase {
       // AutoRollbackConfiguration names the alarms, so they must exist (and be updated) first.
       for (const alarm of this.rollbackAlarms) this.resource.node.addDependency(alarm);
 
+      // Autoscaling (lib/scaling/): scalable targets, default policies, the instance-type-change guard.
+      this.scaling = bindScaling(this, {
+        endpointName: this.endpointName,
+        endpointArn: this.endpointArn,
+        endpoint: this.resource,
+        controller,
+        variants: variants.map((v) => ({
+          role: v.role, variantName: v.variantName, instanceType: v.instanceType?.toString(),
+          autoScaling: v.autoScaling, provisionedConcurrencyScaling: v.serverless?.autoScaling,
+        })),
+      });
+
       this.grantAlarmReads(variants.map((v) => v.model), controller.alarmNamePrefix);
       this.grantContainerLogs(variants.map((v) => v.model));
       this.warnAboutGuardrails(props, variants);
@@ -426,6 +458,29 @@ export class ModelEndpoint extends EndpointBase {
     } catch (error) {
       throw withConstructPath(this, error);
     }
+  }
+
+  /**
+   * The scalable instance count of a variant with `autoScaling`, to add policies and schedules of
+   * your own (`scaleOnMetric`, `scaleOnSchedule`, `scaleOnUtilization`, `scaleOnInvocations`).
+   */
+  public scalableInstanceCount(variantName: string): ScalableInstanceCount {
+    return this.scalableAttribute('scalableInstanceCount', variantName, 'sagemaker:variant:DesiredInstanceCount');
+  }
+
+  /** The scalable provisioned concurrency of a serverless variant with `serverless.autoScaling`. */
+  public scalableProvisionedConcurrency(variantName: string): ScalableInstanceCount {
+    return this.scalableAttribute('scalableProvisionedConcurrency', variantName, 'sagemaker:variant:DesiredProvisionedConcurrency');
+  }
+
+  private scalableAttribute(method: string, variantName: string, dimension: string): ScalableInstanceCount {
+    const attribute = this.scaling?.attributes[variantName];
+    if (attribute && attribute.dimension === dimension) return attribute;
+    const scaled = Object.keys(this.scaling?.attributes ?? {});
+    const why = attribute
+      ? (dimension === 'sagemaker:variant:DesiredInstanceCount' ? 'it is serverless: use scalableProvisionedConcurrency' : 'it runs on instances: use scalableInstanceCount')
+      : `it has no autoScaling (variants with autoScaling: ${scaled.length > 0 ? scaled.map((v) => `"${v}"`).join(', ') : 'none'})`;
+    throw constructError(this, `${method}("${variantName}"): ${why}`);
   }
 
   private createEndpointConfig(props: ModelEndpointProps, variants: ResolvedVariant[]): CfnEndpointConfig {
@@ -583,7 +638,7 @@ export class ModelEndpoint extends EndpointBase {
   private registerWithController(props: ModelEndpointProps, controller: RolloutController, config: CfnEndpointConfig,
     candidate: ResolvedVariant | undefined, rollback: RollbackAlarmSet, shadow: RollbackAlarmSet | undefined): void {
     const verify = props.verifyDeployment ?? true;
-    if (!verify && !candidate) return;
+    if (!verify && !candidate && !this.scaling) return;
 
     let rollout;
     if (candidate) {
@@ -604,6 +659,7 @@ export class ModelEndpoint extends EndpointBase {
         promotion,
         alarmNames: alarms.names,
         topicArn: props.notificationTopic?.topicArn,
+        candidateScaling: candidate.role === 'candidate' ? this.scaling?.candidate : undefined,
       };
       // Set on the resource's own tag manager: Tags.of() would add an aspect that every synthesis walks.
       this.resource.tags.setTag(STATE_TABLE_TAG, controller.table!.tableName);
@@ -618,9 +674,12 @@ export class ModelEndpoint extends EndpointBase {
       rollbackAlarmNames: rollback.names,
       rollout,
       topicArn: props.notificationTopic?.topicArn,
+      scaling: this.scaling?.spec,
     });
     // Runs once CloudFormation has finished updating the endpoint, before the cleanup phase deletes anything.
     deployment.node.addDependency(this.resource);
+    // ... and its scaling: it registers again what an instance-type change took off, after CloudFormation's own updates.
+    for (const attribute of Object.values(this.scaling?.attributes ?? {})) deployment.node.addDependency(attribute);
   }
 }
 
@@ -668,12 +727,22 @@ function resolveVariants(props: ModelEndpointProps): [ResolvedVariant, ResolvedV
   }
   if (p.serverless) validateServerless('production.serverless', p.serverless);
   validateWholeNumber('production.instanceCount', p.instanceCount, 1);
+  if (p.serverless && p.autoScaling) {
+    throw new Error('production.autoScaling scales instances, and production is serverless: scale its provisioned concurrency with production.serverless.autoScaling');
+  }
+  const instanceType = p.serverless ? undefined : (p.instanceType ?? InstanceType.ML_M5_LARGE);
+  const instanceCount = p.serverless ? undefined : (p.instanceCount ?? p.autoScaling?.minInstanceCount ?? 1);
+  if (p.autoScaling) validateInstanceScaling('production', p.autoScaling, instanceType, instanceCount);
+  if (p.serverless?.autoScaling) {
+    validateProvisionedConcurrencyScaling('production.serverless', p.serverless.autoScaling, p.serverless.provisionedConcurrency, p.serverless.maxConcurrency);
+  }
   const production = {
     variantName,
     model: p.model,
-    instanceType: p.serverless ? undefined : (p.instanceType ?? InstanceType.ML_M5_LARGE),
-    instanceCount: p.serverless ? undefined : (p.instanceCount ?? 1),
+    instanceType,
+    instanceCount,
     serverless: p.serverless,
+    autoScaling: p.autoScaling,
     ...volumeAndTimeouts('production', p),
   };
   const candidate = props.candidate;
@@ -684,14 +753,18 @@ function resolveVariants(props: ModelEndpointProps): [ResolvedVariant, ResolvedV
     throw new Error(`a ${candidate.kind} candidate needs an instance-based production variant: serverless endpoints support neither multiple production variants nor shadow variants`);
   }
   const o = candidate.options;
+  const canary = canaryOptionsOf(candidate);
+  const candidateScaling = canary?.autoScaling;
   // Defaults from production: a candidate promoted to 100 % carries all of production's traffic.
+  // A scaled candidate starts at its minimum and grows with its share.
   const base = {
     variantName: candidate.variantName,
     model: candidate.model,
     instanceType: o.instanceType ?? production.instanceType,
-    instanceCount: o.instanceCount ?? production.instanceCount,
+    instanceCount: o.instanceCount ?? candidateScaling?.minInstanceCount ?? production.instanceCount,
+    autoScaling: candidateScaling,
   };
-  const canary = canaryOptionsOf(candidate);
+  if (candidateScaling) validateInstanceScaling('candidate', candidateScaling, base.instanceType, base.instanceCount);
   if (canary) {
     return [
       { ...production, role: 'production', weight: 100 - canary.trafficPercent },

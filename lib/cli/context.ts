@@ -1,3 +1,4 @@
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -20,6 +21,7 @@ export interface CliClients {
   readonly sns: SNSClient;
   readonly events: EventBridgeClient;
   readonly s3: S3Client;
+  readonly autoscaling: ApplicationAutoScalingClient;
 }
 
 export function createClients(region: string | undefined): CliClients {
@@ -30,6 +32,7 @@ export function createClients(region: string | undefined): CliClients {
     dynamo: new DynamoDBClient(config),
     sns: new SNSClient(config),
     events: new EventBridgeClient(config),
+    autoscaling: new ApplicationAutoScalingClient(config),
     // Path-style keeps bucket names with dots working, and works with local emulators.
     s3: new S3Client({ ...config, forcePathStyle: process.env.AWS_ENDPOINT_URL !== undefined }),
   };
@@ -96,6 +99,7 @@ export function rolloutDeps(clients: CliClients, target: ManagedEndpoint, io: { 
     cloudwatch: clients.cloudwatch,
     sns: clients.sns,
     events: clients.events,
+    autoscaling: clients.autoscaling,
     store: target.store,
     eventSource: ROLLOUT_EVENT_SOURCE,
     now: io.now,

@@ -1,5 +1,6 @@
 import { candidatePercentOf } from '../runtime/decide';
 import { liveWeights } from '../runtime/endpoint-ops';
+import { endpointTargets } from '../runtime/scaling';
 import { alarmStates } from '../runtime/signals';
 import { RegisteredRollout } from '../runtime/spec';
 import { desiredPercent, HistoryEntry, RolloutState } from '../runtime/state';
@@ -22,7 +23,11 @@ export interface StatusReport {
       readonly currentInstanceCount?: number;
       readonly desiredInstanceCount?: number;
       readonly trafficPercent: number;
+      /** Application Auto Scaling's range, when the variant scales; what was suspended (a rolled-back canary). */
+      readonly scaling?: { readonly minCapacity: number; readonly maxCapacity: number; readonly suspended: string[] };
     }[];
+    /** Why the scaling column is empty, when Application Auto Scaling could not be read. */
+    readonly scalingUnknown?: string;
   };
   readonly alarms: { readonly name: string; readonly state: string; readonly role: 'rollback' | 'shadow' }[];
   readonly rollout?: {
@@ -52,6 +57,14 @@ export async function gatherStatus(clients: CliClients, target: ManagedEndpoint,
   const rollbackNames = spec?.kind === 'canary' ? [...new Set([...spec.alarmNames, ...e.rollbackAlarmNames])] : e.rollbackAlarmNames;
   const shadowNames = spec?.kind === 'shadow' ? spec.alarmNames : [];
   const states = await alarmStates(clients.cloudwatch, [...rollbackNames, ...shadowNames]);
+
+  let targets: Awaited<ReturnType<typeof endpointTargets>> = {};
+  let scalingUnknown: string | undefined;
+  try {
+    targets = await endpointTargets(clients.autoscaling, e.name, e.variants.map((v) => v.name));
+  } catch (error) {
+    scalingUnknown = `could not read Application Auto Scaling: ${(error as Error).message}`;
+  }
 
   let rollout: StatusReport['rollout'];
   if (spec && state) {
@@ -94,7 +107,13 @@ export async function gatherStatus(clients: CliClients, target: ManagedEndpoint,
         currentInstanceCount: v.currentInstanceCount,
         desiredInstanceCount: v.desiredInstanceCount,
         trafficPercent: total > 0 ? Math.round((weights[v.name] / total) * 10000) / 100 : 0,
+        scaling: targets[v.name] ? {
+          minCapacity: targets[v.name].MinCapacity ?? 0,
+          maxCapacity: targets[v.name].MaxCapacity ?? 0,
+          suspended: Object.entries(targets[v.name].SuspendedState ?? {}).filter(([, on]) => on === true).map(([what]) => what),
+        } : undefined,
       })),
+      scalingUnknown,
     },
     alarms: [
       ...rollbackNames.map((name) => ({ name, state: states[name], role: 'rollback' as const })),
@@ -112,8 +131,9 @@ export function renderStatus(r: StatusReport): string {
   if (e.failureReason) out.push(`          failure reason: ${e.failureReason}`);
   out.push(`Rollout   ${describeRollout(r)}`);
   out.push('');
-  out.push(table(['VARIANT', 'WEIGHT (current/desired)', 'INSTANCES (current/desired)', 'TRAFFIC'],
-    e.variants.map((v) => [v.name, `${num(v.currentWeight)} / ${num(v.desiredWeight)}`, `${num(v.currentInstanceCount)} / ${num(v.desiredInstanceCount)}`, `${v.trafficPercent}%`])));
+  out.push(table(['VARIANT', 'WEIGHT (current/desired)', 'INSTANCES (current/desired)', 'SCALING (min-max)', 'TRAFFIC'],
+    e.variants.map((v) => [v.name, `${num(v.currentWeight)} / ${num(v.desiredWeight)}`, `${num(v.currentInstanceCount)} / ${num(v.desiredInstanceCount)}`,
+      scalingCell(v.scaling, e.scalingUnknown), `${v.trafficPercent}%`])));
   if (e.pendingDeployment) {
     out.push('');
     out.push(`Deployment in progress to config ${e.pendingDeployment.config}:`);
@@ -133,6 +153,11 @@ export function renderStatus(r: StatusReport): string {
     ])));
   }
   return out.join('\n');
+}
+
+function scalingCell(scaling: StatusReport['endpoint']['variants'][number]['scaling'], unknown: string | undefined): string {
+  if (!scaling) return unknown ? 'unknown' : 'none';
+  return `${scaling.minCapacity}-${scaling.maxCapacity}${scaling.suspended.length > 0 ? ` (suspended: ${scaling.suspended.join(', ')})` : ''}`;
 }
 
 function trafficChange(before: number | undefined, after: number | undefined): string {

@@ -14,7 +14,7 @@ import { acknowledgeFindings, acknowledgeWildcards, INLINE_POLICY_REASON } from 
 import { compactArn } from '../private/naming';
 import { withConstructPath } from '../private/validation';
 import { handlerBundleDir } from '../private/package-assets';
-import { DeploymentSpec, ROLLOUT_EVENT_SOURCE } from '../runtime/spec';
+import { DeploymentSpec, ROLLOUT_EVENT_SOURCE, ScalingGuardSpec } from '../runtime/spec';
 
 /** A canary or shadow candidate the controller watches. */
 export interface GuardedRollout {
@@ -86,6 +86,7 @@ export class RolloutController extends Construct {
     alarmRule: events.Rule;
   };
   private schedule?: events.Rule;
+  private scalingAllowed = false;
   private readsEndpointConfigs = false;
 
   private constructor(scope: Construct, id: string) {
@@ -329,7 +330,7 @@ export class RolloutController extends Construct {
     return this.runtime;
   }
 
-  /** Reconciling a canary needs the live config's variants (shadows are never reconciled). */
+  /** Reconciling a canary and guarding scaling need the live config's variants (shadows are never reconciled). */
   private allowReadingEndpointConfigs(): void {
     if (this.readsEndpointConfigs) return;
     this.readsEndpointConfigs = true;
@@ -341,9 +342,57 @@ export class RolloutController extends Construct {
       resources: [compactArn('sagemaker', 'endpoint-config/*')],
     }));
     acknowledgeWildcards(this.role, { resources: [compactArn('sagemaker', 'endpoint-config/*')] }, 'Read-only sagemaker:DescribeEndpointConfig: '
-      + 'reconciling a canary needs the variants of the config the endpoint runs, and CloudFormation generates a new config name on every deployment, '
-      + 'so the names cannot be listed.');
+      + 'reconciling a canary and guarding its scaling need the variants of the config the endpoint runs, and CloudFormation generates a new config '
+      + 'name on every deployment, so the names cannot be listed.');
+  }
 
+  /**
+   * Lets the function take an endpoint's scaling off and put it back around an instance-type
+   * change, and narrow a rolled-back canary: Application Auto Scaling on the account's scalable
+   * targets (their ARNs carry an id Application Auto Scaling assigns at registration, so they cannot
+   * be named in advance; its Describe actions take no resource at all, see
+   * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsapplicationautoscaling.html),
+   * and the library's step-scaling alarms, which are pointed at their re-created policies.
+   */
+  public allowScaling(endpoint: { readonly endpointArn: string; readonly alarmNamePrefix: string }): void {
+    if (!this.guardedArns.has(endpoint.endpointArn)) this.addEndpointArn(this.describeStatement, this.verifiedArns, endpoint.endpointArn);
+    this.allowReadingEndpointConfigs();
+    if (this.scalingAllowed) return;
+    this.scalingAllowed = true;
+    const scalableTargets = compactArn('application-autoscaling', 'scalable-target/*');
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ReadScaling',
+      actions: ['application-autoscaling:DescribeScalableTargets', 'application-autoscaling:DescribeScalingPolicies', 'application-autoscaling:DescribeScheduledActions'],
+      resources: ['*'],
+    }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'GuardScaling',
+      actions: ['application-autoscaling:RegisterScalableTarget', 'application-autoscaling:DeregisterScalableTarget',
+        'application-autoscaling:PutScalingPolicy', 'application-autoscaling:PutScheduledAction',
+        'application-autoscaling:DeleteScalingPolicy', 'application-autoscaling:DeleteScheduledAction'],
+      resources: [scalableTargets],
+    }));
+    const alarms = compactArn('cloudwatch', `alarm:${endpoint.alarmNamePrefix}*`);
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'RepointStepScalingAlarms',
+      actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm'],
+      resources: [alarms],
+    }));
+    acknowledgeWildcards(this.role, { resources: ['*', scalableTargets, alarms] }, 'Application Auto Scaling: its Describe actions accept no resource '
+      + 'but "*" (read-only); scalable-target ARNs end in an id assigned at registration, so the targets of this stack\'s endpoints cannot be named '
+      + 'in advance; and the step-scaling alarms this library names with the stack\'s scaling prefix, which it points at their policies again '
+      + 'after an instance-type change re-created them.');
+  }
+
+  /** The custom resource that takes an endpoint's scaling off before SageMaker's update, served by this function. */
+  public scalingGuardResource(scope: Construct, id: string, spec: ScalingGuardSpec): CustomResource {
+    const resource = new CustomResource(scope, id, {
+      serviceToken: this.function.functionArn,
+      resourceType: 'Custom::SageMakerRolloutScalingGuard',
+      properties: { Spec: Stack.of(scope).toJsonString(spec) },
+    });
+    resource.node.addDependency(this.role);
+    return resource;
   }
 
   private ensureSchedule(): void {

@@ -1,3 +1,4 @@
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -7,7 +8,8 @@ import { announce } from './announce';
 import { CustomResourceEvent, isCustomResourceEvent, refuseResponseUrl, respond, ResponseSender } from './custom-resource';
 import { checkDeployment, DeploymentCheckError, variantSetChange } from './deployment-check';
 import { Deadlines, onAlarm, reconcile, register, RolloutDeps, step, unregister } from './rollout';
-import { DeploymentSpec, ROLLOUT_EVENT_SOURCE } from './spec';
+import { guardScaling } from './scaling';
+import { DeploymentSpec, ROLLOUT_EVENT_SOURCE, ScalingGuardSpec } from './spec';
 import { StateStore } from './state-store';
 
 /**
@@ -29,6 +31,7 @@ const CHECK_BUDGET_MS = 8 * 60 * 1000;
 export interface HandlerDeps extends Omit<RolloutDeps, 'store'> {
   /** Absent in stacks without a canary or shadow (no table). */
   readonly store?: StateStore;
+  readonly autoscaling: ApplicationAutoScalingClient;
   /**
    * The stack's account and region: EventBridge events from anywhere else are ignored (the rules
    * match them too, but a rule's target can be reached by events put on the bus by other means).
@@ -39,6 +42,9 @@ export interface HandlerDeps extends Omit<RolloutDeps, 'store'> {
   /** How the answer to CloudFormation is sent (tests send it to a loopback server). @default - HTTPS PUT */
   readonly send?: ResponseSender;
 }
+
+/** CloudFormation's resource type of the scaling guard (lib/scaling/variant-scaling.ts). */
+export const SCALING_GUARD_TYPE = 'Custom::SageMakerRolloutScalingGuard';
 
 export interface LambdaContext {
   getRemainingTimeInMillis(): number;
@@ -72,6 +78,7 @@ export function makeHandler(deps: () => HandlerDeps) {
     if (typeof event !== 'object' || event === null || Array.isArray(event)) {
       throw new MalformedEventError(`the controller takes EventBridge and CloudFormation events, got ${describeValue(event)}: nothing was changed`);
     }
+    if (isCustomResourceEvent(event) && event.ResourceType === SCALING_GUARD_TYPE) return onScalingGuard(d, event);
     if (isCustomResourceEvent(event)) return onDeployment(d, event, Math.min(CHECK_BUDGET_MS, remainingMs - RESERVE_MS), attempt);
 
     const e = event as EventBridgeEvent;
@@ -170,6 +177,13 @@ async function onDeployment(deps: HandlerDeps, event: CustomResourceEvent, check
     }
     const change = variantSetChange(old, spec);
     if (change) deps.log(`deployment of ${spec.endpointConfigName} changes the variants of ${spec.endpointName} (${change}); SageMaker's guardrails may not guard such an update`);
+    if (spec.scaling) {
+      // After SageMaker's update: registers again what the scaling guard took off (lib/runtime/scaling.ts).
+      // Before the check, so that a deployment SageMaker rolled back, or a stack rollback, finds
+      // scaling the way the endpoint's next update needs it.
+      const actions = await guardScaling(deps, spec.scaling, old?.scaling);
+      if (actions.length > 0) deps.log('scaling after the deployment', { endpointName: spec.endpointName, actions });
+    }
     if (spec.verify) await verify(deps, spec, checkBudgetMs);
     if (spec.rollout) {
       if (!deps.store) throw new Error('the controller has no state table: the stack was synthesized without a canary or shadow');
@@ -180,6 +194,29 @@ async function onDeployment(deps: HandlerDeps, event: CustomResourceEvent, check
     await respond(event, { Status: 'SUCCESS', PhysicalResourceId: physicalResourceId, Data: { EndpointConfigName: spec.endpointConfigName } }, deps.send);
   } catch (error) {
     deps.log('deployment check failed', { error: (error as Error).message });
+    await respond(event, { Status: 'FAILED', PhysicalResourceId: physicalResourceId, Reason: (error as Error).message }, deps.send);
+  }
+}
+
+/**
+ * Before SageMaker's update: takes scaling off the variants whose instance type changes or that go
+ * away; during a stack rollback (run after the endpoint went back), puts it back. A delete does
+ * nothing: CloudFormation deletes the scalable targets themselves.
+ */
+async function onScalingGuard(deps: HandlerDeps, event: CustomResourceEvent): Promise<void> {
+  const spec = JSON.parse(String(event.ResourceProperties.Spec)) as ScalingGuardSpec;
+  const old = event.OldResourceProperties?.Spec ? JSON.parse(String(event.OldResourceProperties.Spec)) as ScalingGuardSpec : undefined;
+  const physicalResourceId = event.PhysicalResourceId ?? `${spec.endpointName}-scaling-guard`;
+  if (event.RequestType === 'Delete') {
+    await respond(event, { Status: 'SUCCESS', PhysicalResourceId: physicalResourceId }, deps.send);
+    return;
+  }
+  try {
+    const actions = await guardScaling(deps, spec, event.RequestType === 'Update' ? old : undefined);
+    deps.log('scaling guard', { endpointName: spec.endpointName, actions });
+    await respond(event, { Status: 'SUCCESS', PhysicalResourceId: physicalResourceId }, deps.send);
+  } catch (error) {
+    deps.log('scaling guard failed', { error: (error as Error).message });
     await respond(event, { Status: 'FAILED', PhysicalResourceId: physicalResourceId, Reason: (error as Error).message }, deps.send);
   }
 }
@@ -207,6 +244,7 @@ const clients = {
   dynamo: new DynamoDBClient({}),
   sns: new SNSClient({}),
   events: new EventBridgeClient({}),
+  autoscaling: new ApplicationAutoScalingClient({}),
 };
 
 export const handler = makeHandler(() => ({
@@ -214,6 +252,7 @@ export const handler = makeHandler(() => ({
   cloudwatch: clients.cloudwatch,
   sns: clients.sns,
   events: clients.events,
+  autoscaling: clients.autoscaling,
   store: process.env.TABLE_NAME ? new StateStore(clients.dynamo, process.env.TABLE_NAME) : undefined,
   account: process.env.STACK_ACCOUNT,
   region: process.env.AWS_REGION,

@@ -1,6 +1,8 @@
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { announce, AnnounceDeps } from './announce';
+import { candidateInstanceCount, regrowCandidate, shrinkRolledBackCandidate, syncCandidateScaling } from './canary-scaling';
 import {
   alarmsFiring, candidatePercentOf, carriedOverState, decideStep, freshState, nextPromotionTarget, StepDecision, stepIndexFor, weightsFor,
 } from './decide';
@@ -20,6 +22,8 @@ export interface RolloutDeps extends AnnounceDeps {
   readonly sagemaker: SageMakerClient;
   readonly cloudwatch: CloudWatchClient;
   readonly store: StateStore;
+  /** Application Auto Scaling, for canaries whose candidate scales. */
+  readonly autoscaling?: ApplicationAutoScalingClient;
   readonly now: () => Date;
   readonly sleep: (ms: number) => Promise<void>;
   readonly log: (message: string, data?: Record<string, unknown>) => void;
@@ -148,6 +152,7 @@ export async function rollBack(deps: RolloutDeps, endpointName: string, cause: R
 
   if (read.value.status === 'rolled-back' && livePercent === 0 && !read.value.pending) {
     deps.log('already rolled back: nothing to change', { endpointName });
+    await shrinkRolledBackCandidate(deps, spec, endpointName);
     if (read.value.rollback && !read.value.rollback.announced) await announceRollback(deps, spec, endpointName, read.value, read.version);
     return 'already-rolled-back';
   }
@@ -159,6 +164,7 @@ export async function rollBack(deps: RolloutDeps, endpointName: string, cause: R
     // A rollback that is already standing keeps its first reason; this one only re-applies it.
     rollback: current.status === 'rolled-back' && current.rollback ? current.rollback : {
       at: now, reason: cause.reason, by: cause.by, alarmName: cause.alarmName, percentBefore: livePercent, announced: false,
+      instanceCountBefore: candidateInstanceCount(endpoint, spec),
     },
     pending: { targetPercent: 0, targetStepIndex: current.stepIndex, reason: cause.reason, since: now },
     updatedAt: now,
@@ -186,6 +192,8 @@ export async function rollBack(deps: RolloutDeps, endpointName: string, cause: R
   await deps.store.appendHistory(endpointName, entry(deps, {
     action: 'rollback', by: cause.actor, reason: cause.reason, stepIndex: rolledBack.stepIndex, percentBefore: livePercent, percentAfter: 0,
   }));
+  // The traffic has moved; now the fleet that serves none of it shrinks (a scaled candidate only).
+  await shrinkRolledBackCandidate(deps, spec, endpointName);
   await announceRollback(deps, spec, endpointName, finalVersion.state, finalVersion.version);
   return 'rolled-back';
 }
@@ -402,6 +410,8 @@ export async function reconcile(deps: RolloutDeps, endpointName: string, trigger
     deps.log('the live config runs another candidate: waiting for its deployment to register it', { endpointName, config: endpoint.configName });
     return 'skipped';
   }
+  // A deployment may have registered the candidate's template range again: a rollback keeps it narrowed.
+  await syncCandidateScaling(deps, spec, endpointName, read.value.status === 'rolled-back');
   const live = candidatePercentOf(liveWeights(endpoint), spec);
   const desired = desiredPercent(read.value);
   if (live === desired) return 'in-sync';
@@ -542,6 +552,8 @@ export async function resume(deps: RolloutDeps, endpointName: string, actor: Act
   const endpoint = await describeEndpoint(deps.sagemaker, endpointName);
   if (endpoint.status !== 'InService') throw new RolloutError(`endpoint "${endpointName}" is ${endpoint.status}: try again when it is InService`, 'busy');
   const first = spec.promotion?.steps[0] ?? spec.initialPercent;
+  // A scaled candidate gets its range and its capacity back before any traffic returns.
+  await regrowCandidate(deps, spec, endpointName, state.rollback?.instanceCountBefore, retryOptions(deps, deadlines));
   const now = deps.now().toISOString();
   // The restart and its first change are written together, so no scheduled step can slip in between.
   const restart: RolloutState = {

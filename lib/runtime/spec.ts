@@ -41,6 +41,8 @@ export interface RolloutSpec {
   readonly alarmNames: string[];
   /** SNS topic for announcements. */
   readonly topicArn?: string;
+  /** The candidate's autoscaling, when it scales: a rollback scales it to its minimum. */
+  readonly candidateScaling?: CandidateScalingSpec;
 }
 
 /** A rollout as the table stores it: the spec and the deployment that registered it. */
@@ -69,4 +71,48 @@ export interface DeploymentSpec {
   readonly rollout?: RolloutSpec;
   /** SNS topic told when SageMaker rolled a deployment back on its own. */
   readonly topicArn?: string;
+  /** The endpoint's scaled variants: registered again after an instance-type change took scaling off. */
+  readonly scaling?: ScalingGuardSpec;
+}
+
+/**
+ * One variant's Application Auto Scaling, as the template defines it: what the controller
+ * registers again after it had to take scaling off for an instance-type change. The policies and
+ * scheduled actions are in the Application Auto Scaling API's own shapes (PutScalingPolicy,
+ * PutScheduledAction), without the target's identity, which is `resourceId` and `dimension`.
+ */
+export interface VariantScalingSpec {
+  readonly variantName: string;
+  /** `endpoint/<endpoint name>/variant/<variant name>`. */
+  readonly resourceId: string;
+  /** `sagemaker:variant:DesiredInstanceCount` or `sagemaker:variant:DesiredProvisionedConcurrency`. */
+  readonly dimension: string;
+  /** The instance type the template gives the variant (absent for serverless variants). */
+  readonly instanceType?: string;
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+  readonly policies: Record<string, unknown>[];
+  readonly scheduledActions: Record<string, unknown>[];
+  /**
+   * Alarms that invoke a step-scaling policy, by policy name: re-creating a deleted policy gives it
+   * a new ARN, so these alarms' actions are pointed at it again.
+   */
+  readonly stepAlarms: Record<string, string[]>;
+}
+
+/** The scaling guard's `Spec` property (Custom::SageMakerRolloutScalingGuard). */
+export interface ScalingGuardSpec {
+  readonly endpointName: string;
+  /** Every variant of the config this deployment puts in place: name -> instance type ('serverless' for serverless variants). */
+  readonly configVariants: Record<string, string>;
+  /** The variants that scale. */
+  readonly variants: VariantScalingSpec[];
+}
+
+/** A canary candidate's scaling range, which a rollback narrows to its minimum and `resume` restores. */
+export interface CandidateScalingSpec {
+  readonly resourceId: string;
+  readonly dimension: string;
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
 }

@@ -33,6 +33,8 @@ export interface RollbackRecord {
   readonly alarmName?: string;
   /** Candidate percent before the rollback. */
   readonly percentBefore: number;
+  /** The candidate's instance count before the rollback, which `resume` gives back to a scaled candidate. */
+  readonly instanceCountBefore?: number;
   /** Whether the rollback has been announced (SNS and EventBridge). */
   readonly announced: boolean;
 }

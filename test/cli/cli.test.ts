@@ -51,10 +51,25 @@ describe('status', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`Endpoint  ${canary.endpointName}: InService, config ${canary.endpointConfigName}`);
     expect(run.stdout).toMatch(/Rollout {3}canary candidate \(model canary-cand-[0-9a-f]+\) active; at 10%; step 1 of 4; next step at .* with at least 100 requests and all alarms OK/);
-    expect(run.stdout).toMatch(/production +90 \/ 90 +1 \/ 1 +90%/);
-    expect(run.stdout).toMatch(/candidate +10 \/ 10 +1 \/ 1 +10%/);
+    expect(run.stdout).toMatch(/production +90 \/ 90 +1 \/ 1 +none +90%/);
+    expect(run.stdout).toMatch(/candidate +10 \/ 10 +1 \/ 1 +none +10%/);
     expect(run.stdout).toMatch(new RegExp(`${canary.alarms[0]} +OK +rolls back`));
     expect(run.stdout).toMatch(/History \(newest first\):\n.*\n.*started +deployment +10% +new canary candidate/);
+  });
+
+  test('shows each variant\'s instance counts and scaling range, and what a rollback suspended', async () => {
+    const deps = runtimeDeps({ tableName, clock: new FakeClock() });
+    const canary = await deployCanary(deps, { candidateScaling: { minCapacity: 1, maxCapacity: 4, instanceCount: 2 } });
+    await sagemakerClient().send(new AddTagsCommand({
+      ResourceArn: arnOf('endpoint', canary.endpointName),
+      Tags: [{ Key: MANAGED_BY_TAG_KEY, Value: 'cdk-sagemaker-rollout' }, { Key: STATE_TABLE_TAG, Value: tableName }],
+    }));
+    expect((await cli(['status', canary.endpointName])).stdout).toMatch(/candidate +10 \/ 10 +2 \/ 2 +1-4 +10%/);
+    expect((await cli(['rollback', canary.endpointName, '--reason', 'slow'])).code).toBe(0);
+    const report = JSON.parse((await cli(['status', canary.endpointName, '--json'])).stdout);
+    const candidate = report.endpoint.variants.find((v: any) => v.name === 'candidate');
+    expect(candidate.scaling).toEqual({ minCapacity: 1, maxCapacity: 1, suspended: ['DynamicScalingOutSuspended', 'ScheduledScalingSuspended'] });
+    expect(report.endpoint.variants.find((v: any) => v.name === 'production').scaling).toBeUndefined();
   });
 
   test('as JSON: the same facts for scripts', async () => {

@@ -1,3 +1,4 @@
+import { ApplicationAutoScalingClient, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
@@ -8,7 +9,7 @@ import { register, RolloutDeps } from '../../lib/runtime/rollout';
 import { PromotionSpec, ROLLOUT_EVENT_SOURCE, RolloutSpec } from '../../lib/runtime/spec';
 import { StateStore } from '../../lib/runtime/state-store';
 import {
-  cloudWatchClient, createAlarm, createCanaryEndpoint, dynamoClient, eventBridgeClient, sagemakerClient, snsClient, sqsClient, uniqueName,
+  autoScalingClient, cloudWatchClient, createAlarm, createCanaryEndpoint, dynamoClient, eventBridgeClient, sagemakerClient, snsClient, sqsClient, uniqueName,
 } from '../support/emulator';
 
 /** A clock that only moves when told to; `sleep` moves it instead of waiting. */
@@ -93,9 +94,12 @@ export class AnnouncementInbox {
 }
 
 /** The controller's dependencies, on the emulator, with a fake clock and no real waiting. */
-export function runtimeDeps(options: { tableName: string; clock: FakeClock; sagemaker?: SageMakerClient; logs?: string[] }): RolloutDeps & HandlerDeps {
+export function runtimeDeps(options: {
+  tableName: string; clock: FakeClock; sagemaker?: SageMakerClient; autoscaling?: ApplicationAutoScalingClient; logs?: string[];
+}): RolloutDeps & HandlerDeps {
   return {
     sagemaker: options.sagemaker ?? sagemakerClient(),
+    autoscaling: options.autoscaling ?? autoScalingClient(),
     cloudwatch: cloudWatchClient(),
     sns: snsClient(),
     events: eventBridgeClient(),
@@ -120,9 +124,28 @@ export interface DeployedCanary {
   readonly inbox: AnnouncementInbox;
 }
 
-export async function deployCanary(deps: RolloutDeps, options: { percent?: number; promotion?: PromotionSpec } = {}): Promise<DeployedCanary> {
+export async function deployCanary(deps: RolloutDeps, options: {
+  percent?: number; promotion?: PromotionSpec;
+  /** The candidate scales between these counts: its target is registered as CloudFormation would. */
+  candidateScaling?: { minCapacity: number; maxCapacity: number; instanceCount: number };
+} = {}): Promise<DeployedCanary> {
   const percent = options.percent ?? 10;
-  const endpoint = await createCanaryEndpoint({ production: { weight: 100 - percent }, candidate: { weight: percent } });
+  const endpoint = await createCanaryEndpoint({
+    production: { weight: 100 - percent },
+    candidate: { weight: percent, instanceCount: options.candidateScaling?.instanceCount },
+  });
+  const candidateScaling = options.candidateScaling ? {
+    resourceId: `endpoint/${endpoint.endpointName}/variant/${endpoint.candidate.variantName}`,
+    dimension: 'sagemaker:variant:DesiredInstanceCount',
+    minCapacity: options.candidateScaling.minCapacity,
+    maxCapacity: options.candidateScaling.maxCapacity,
+  } : undefined;
+  if (candidateScaling) {
+    await autoScalingClient().send(new RegisterScalableTargetCommand({
+      ServiceNamespace: 'sagemaker', ResourceId: candidateScaling.resourceId, ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      MinCapacity: candidateScaling.minCapacity, MaxCapacity: candidateScaling.maxCapacity,
+    }));
+  }
   const alarms = [uniqueName('stack-rollout-5xx'), uniqueName('stack-rollout-model-errors')];
   for (const name of alarms) {
     await createAlarm({ name, endpointName: endpoint.endpointName, variantName: endpoint.candidate.variantName });
@@ -138,6 +161,7 @@ export async function deployCanary(deps: RolloutDeps, options: { percent?: numbe
     promotion: options.promotion,
     alarmNames: alarms,
     topicArn: inbox.topicArn,
+    candidateScaling,
   };
   await register(deps, endpoint.endpointName, spec, endpoint.endpointConfigName, { final: new Date(deps.now().getTime() + 60_000) });
   return { endpointName: endpoint.endpointName, endpointConfigName: endpoint.endpointConfigName, spec, alarms, inbox };

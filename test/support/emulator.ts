@@ -7,6 +7,7 @@
  * `uniqueName()` instead of resetting the emulator. See docs/TESTING.md for moto's quirks.
  */
 import { randomBytes } from 'node:crypto';
+import { ApplicationAutoScalingClient, ApplicationAutoScalingClientConfig } from '@aws-sdk/client-application-auto-scaling';
 import {
   CloudWatchClient,
   CloudWatchClientConfig,
@@ -50,6 +51,11 @@ export function emulatorEndpoint(): string {
 /** SageMaker client for the emulator. */
 export function sagemakerClient(config: SageMakerClientConfig = {}): SageMakerClient {
   return new SageMakerClient({ endpoint: emulatorEndpoint(), ...config });
+}
+
+/** Application Auto Scaling client for the emulator. */
+export function autoScalingClient(config: ApplicationAutoScalingClientConfig = {}): ApplicationAutoScalingClient {
+  return new ApplicationAutoScalingClient({ endpoint: emulatorEndpoint(), ...config });
 }
 
 /** CloudWatch client for the emulator. */

@@ -44,10 +44,13 @@ export interface ProxyCall {
   /** Operation: from X-Amz-Target, or the query `Action`, or `METHOD /path` for REST calls. */
   readonly operation: string;
   /** 'forwarded' when moto answered, the fault when the proxy did, 'unreachable' when moto could not be reached. */
-  readonly outcome: 'forwarded' | Fault | 'unreachable';
+  readonly outcome: 'forwarded' | Fault | 'refused' | 'unreachable';
   /** HTTP status returned to the client. */
   readonly statusCode: number;
 }
+
+/** Decides from a request's JSON body whether to refuse it: the refusal's message, or undefined to forward it. */
+export type Refusal = (body: Record<string, any>) => Promise<string | undefined>;
 
 interface FaultRule {
   readonly fault: Fault;
@@ -84,6 +87,7 @@ export class FaultProxy {
   // Own agent, so that stop() can close the keep-alive connections to moto.
   private readonly agent = new http.Agent({ keepAlive: true });
   private readonly rules: FaultRule[] = [];
+  private readonly refusals: { readonly operation: string; readonly check: Refusal }[] = [];
   private readonly log: ProxyCall[] = [];
 
   private constructor(private readonly target: URL) {
@@ -115,9 +119,20 @@ export class FaultProxy {
     this.rules.push({ fault: options.fault, operation: options.operation, remaining: count });
   }
 
-  /** Drops every fault not yet used. */
+  /**
+   * Refuses `operation` with a ValidationException whenever `check` (given the request's JSON body)
+   * returns a message, the way a service refuses a request its current state does not allow (for
+   * example SageMaker refusing an instance-type change of a variant registered with Application
+   * Auto Scaling). When it returns undefined, the request goes to moto unchanged.
+   */
+  refuseWhen(operation: string, check: Refusal): void {
+    this.refusals.push({ operation, check });
+  }
+
+  /** Drops every fault not yet used, and every refusal. */
   clearFaults(): void {
     this.rules.length = 0;
+    this.refusals.length = 0;
   }
 
   /** Stops listening and closes all connections. */
@@ -136,6 +151,19 @@ export class FaultProxy {
 
     // Only AWS JSON protocol requests can be faulted: the fault bodies are JSON.
     const json = info.json;
+    const refusal = json && this.refusals.find((r) => r.operation === info.operation);
+    if (json && refusal) {
+      const message = await refusal.check(JSON.parse(body.toString() || '{}'));
+      if (message !== undefined) {
+        const payload = JSON.stringify({ __type: 'ValidationException', message });
+        response.writeHead(400, {
+          'content-type': json.contentType, 'content-length': Buffer.byteLength(payload), 'x-amzn-requestid': randomUUID(), 'x-amzn-errortype': 'ValidationException',
+        });
+        response.end(payload);
+        this.log.push({ service: info.service, operation: info.operation, outcome: 'refused', statusCode: 400 });
+        return;
+      }
+    }
     const rule = json && this.rules.find((candidate) => candidate.remaining > 0 && matches(candidate, info.operation, json));
     if (rule) {
       rule.remaining -= 1;
