@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { main } from '../lib/cli/main';
 
-// Under Node.js 20 the AWS SDK warns on every run that its releases after January 2027 need Node.js
-// 22: a notice for whoever maintains this package (the README says which Node.js to use), not for
-// an operator reading a command's output. Set before main() creates the first client.
+// The AWS SDK v3 warns on Node 20 that SDK releases after January 2027 will need Node 22. The CLI
+// carries its own SDK, bundled and pinned when the package is built, so that notice says nothing
+// about this program; which Node versions it supports is package.json's `engines`. The SDK reads
+// the variable when a client is made, which happens inside `main`.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 main(process.argv.slice(2), {

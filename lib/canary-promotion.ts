@@ -37,19 +37,13 @@ export interface PromotionSchedule {
  */
 export class CanaryPromotion {
   /** 10 -> 25 -> 50 -> 100 %, one step every 30 minutes, at least 100 requests per step. */
-  public static get STEPS_10_25_50_100_EVERY_30_MINUTES(): CanaryPromotion {
-    return CanaryPromotion.steps([10, 25, 50, 100], { interval: Duration.minutes(30) });
-  }
+  public static readonly STEPS_10_25_50_100_EVERY_30_MINUTES = CanaryPromotion.steps([10, 25, 50, 100], { interval: Duration.minutes(30) });
 
   /** 10 -> 25 -> 50 -> 100 %, one step every hour, at least 100 requests per step. */
-  public static get STEPS_10_25_50_100_EVERY_HOUR(): CanaryPromotion {
-    return CanaryPromotion.steps([10, 25, 50, 100], { interval: Duration.hours(1) });
-  }
+  public static readonly STEPS_10_25_50_100_EVERY_HOUR = CanaryPromotion.steps([10, 25, 50, 100], { interval: Duration.hours(1) });
 
   /** 5 -> 10 -> 25 -> 50 -> 100 %, one step every hour, waiting for a person at 50 %. */
-  public static get STEPS_5_10_25_50_100_HOURLY_WITH_APPROVAL_AT_50(): CanaryPromotion {
-    return CanaryPromotion.steps([5, 10, 25, 50, 100], { interval: Duration.hours(1), approvalAt: 50 });
-  }
+  public static readonly STEPS_5_10_25_50_100_HOURLY_WITH_APPROVAL_AT_50 = CanaryPromotion.steps([5, 10, 25, 50, 100], { interval: Duration.hours(1), approvalAt: 50 });
 
   /**
    * The candidate's traffic goes through these percentages. The list rises and ends at 100. The

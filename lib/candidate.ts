@@ -62,62 +62,57 @@ export interface ShadowCandidateOptions extends CandidateVariantOptions {
 /**
  * A new model deployed beside production: a canary that serves a share of live traffic, or a shadow
  * that gets a copy of it. At most one per endpoint.
+ *
+ * Made only by `Candidate.canary` and `Candidate.shadow`; the class cannot be extended, in
+ * TypeScript or any other language, because an endpoint renders exactly these two kinds.
  */
-export abstract class Candidate {
+export class Candidate {
   /** A second production variant serving `trafficPercent` % of live traffic, rolled back by its alarms at any time. */
   public static canary(options: CanaryCandidateOptions): Candidate {
     validateWholeNumber('candidate.trafficPercent', options.trafficPercent, 1, 99);
     validateWholeNumber('candidate.instanceCount', options.instanceCount, 1);
-    return new CanaryCandidate(options);
+    return new Candidate(CandidateKind.CANARY, options, options, undefined);
   }
 
   /** A shadow variant: production answers every request, the shadow's answers go to data capture. */
   public static shadow(options: ShadowCandidateOptions): Candidate {
     validateNumberInRange('candidate.samplingPercent', options.samplingPercent, 1, 100);
     validateWholeNumber('candidate.instanceCount', options.instanceCount, 1);
-    return new ShadowCandidate(options);
+    return new Candidate(CandidateKind.SHADOW, options, undefined, options);
   }
 
   /** Canary or shadow. */
-  public abstract readonly kind: CandidateKind;
+  public readonly kind: CandidateKind;
   /** The new model. */
-  public abstract readonly model: IModel;
-  /** The variant's options as given. */
-  public abstract readonly options: CandidateVariantOptions;
+  public readonly model: IModel;
+  /**
+   * The variant's options as given, typed as the fields every candidate has. For the canary's or
+   * the shadow's own fields (in every language), read `canaryOptions` or `shadowOptions`.
+   */
+  public readonly options: CandidateVariantOptions;
+  /** The options given to `Candidate.canary`; undefined for a shadow. */
+  public readonly canaryOptions?: CanaryCandidateOptions;
+  /** The options given to `Candidate.shadow`; undefined for a canary. */
+  public readonly shadowOptions?: ShadowCandidateOptions;
   /** The variant's name. */
-  public abstract readonly variantName: string;
-}
-
-class CanaryCandidate extends Candidate {
-  public readonly kind = CandidateKind.CANARY;
-  public readonly model: IModel;
   public readonly variantName: string;
 
-  constructor(public readonly options: CanaryCandidateOptions) {
-    super();
+  private constructor(kind: CandidateKind, options: CandidateVariantOptions, canary: CanaryCandidateOptions | undefined, shadow: ShadowCandidateOptions | undefined) {
+    this.kind = kind;
     this.model = options.model;
-    this.variantName = options.variantName ?? 'candidate';
-  }
-}
-
-class ShadowCandidate extends Candidate {
-  public readonly kind = CandidateKind.SHADOW;
-  public readonly model: IModel;
-  public readonly variantName: string;
-
-  constructor(public readonly options: ShadowCandidateOptions) {
-    super();
-    this.model = options.model;
-    this.variantName = options.variantName ?? 'shadow';
+    this.options = options;
+    this.canaryOptions = canary;
+    this.shadowOptions = shadow;
+    this.variantName = options.variantName ?? (kind === CandidateKind.CANARY ? 'candidate' : 'shadow');
   }
 }
 
 /** The canary's options, or undefined for a shadow. @internal */
 export function canaryOptionsOf(candidate: Candidate): CanaryCandidateOptions | undefined {
-  return candidate.kind === CandidateKind.CANARY ? (candidate.options as CanaryCandidateOptions) : undefined;
+  return candidate.canaryOptions;
 }
 
 /** The shadow's options, or undefined for a canary. @internal */
 export function shadowOptionsOf(candidate: Candidate): ShadowCandidateOptions | undefined {
-  return candidate.kind === CandidateKind.SHADOW ? (candidate.options as ShadowCandidateOptions) : undefined;
+  return candidate.shadowOptions;
 }

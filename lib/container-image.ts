@@ -44,7 +44,10 @@ export abstract class ContainerImage {
     return new AssetImage(directory, options);
   }
 
-  /** Called by the model: returns the image URI and grants the model role what it needs to pull it. */
+  /**
+   * Called by the model: returns the image URI and grants the model role what it needs to pull it.
+   * You may extend this class, in any language jsii targets, to supply an image another way.
+   */
   public abstract bind(scope: Construct, grantee: iam.IGrantable): ContainerImageConfig;
 }
 

@@ -69,7 +69,10 @@ export abstract class ModelData {
     return new AssetData(filePath, options);
   }
 
-  /** Called by the model: returns the artifact URL and grants the model role read access. */
+  /**
+   * Called by the model: returns the artifact URL and grants the model role read access.
+   * You may extend this class, in any language jsii targets, to supply an artifact another way.
+   */
   public abstract bind(scope: Construct, grantee: iam.IGrantable): ModelDataConfig;
 }
 

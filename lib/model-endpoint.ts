@@ -173,9 +173,24 @@ export interface IModelEndpoint extends IResource {
   metric(metricName: string, variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   /** Requests served by a variant (Sum per minute). */
   metricInvocations(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-  /** Requests of a variant answered with a 5xx (Sum). */
+  /**
+   * Requests of a variant answered with a 5xx (`Invocation5XXErrors`, Sum). Reads well in every
+   * language (Python: `metric_invocation5xx_errors`).
+   */
+  metricInvocation5xxErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Requests of a variant answered with a 4xx (`Invocation4XXErrors`, Sum). */
+  metricInvocation4xxErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /**
+   * Requests of a variant answered with a 5xx (Sum).
+   * @deprecated use `metricInvocation5xxErrors`: this name splits badly in other languages
+   *   (Python: `metric_invocation5_xx_errors`)
+   */
   metricInvocation5XXErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-  /** Requests of a variant answered with a 4xx (Sum). */
+  /**
+   * Requests of a variant answered with a 4xx (Sum).
+   * @deprecated use `metricInvocation4xxErrors`: this name splits badly in other languages
+   *   (Python: `metric_invocation4_xx_errors`)
+   */
   metricInvocation4XXErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   /** Requests of a variant the model failed (Sum). */
   metricModelErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric;
@@ -201,11 +216,19 @@ abstract class EndpointBase extends Resource implements IModelEndpoint {
   public metricInvocations(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return metrics.invocations(this.target('metricInvocations', variantName), props);
   }
-  public metricInvocation5XXErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.invocation5xxErrors(this.target('metricInvocation5XXErrors', variantName), props);
+  public metricInvocation5xxErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metrics.invocation5xxErrors(this.target('metricInvocation5xxErrors', variantName), props);
   }
+  public metricInvocation4xxErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metrics.invocation4xxErrors(this.target('metricInvocation4xxErrors', variantName), props);
+  }
+  /** @deprecated use `metricInvocation5xxErrors` */
+  public metricInvocation5XXErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metricInvocation5xxErrors(variantName, props);
+  }
+  /** @deprecated use `metricInvocation4xxErrors` */
   public metricInvocation4XXErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return metrics.invocation4xxErrors(this.target('metricInvocation4XXErrors', variantName), props);
+    return this.metricInvocation4xxErrors(variantName, props);
   }
   public metricModelErrors(variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return metrics.modelErrors(this.target('metricModelErrors', variantName), props);

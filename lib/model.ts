@@ -94,7 +94,7 @@ export interface ModelProps {
  * It never has a fixed name: CloudFormation replaces a model on every change of its container,
  * and cannot replace a resource with a custom name.
  */
-export class Model extends Resource implements IModel {
+export class Model extends Resource implements IModel, iam.IGrantable {
   /** Imports an existing model by name. It has no role here, so endpoints cannot grant it anything. */
   public static fromModelName(scope: Construct, id: string, modelName: string): IModel {
     class Import extends Resource implements IModel {
@@ -108,27 +108,37 @@ export class Model extends Resource implements IModel {
 
   public readonly modelName: string;
   public readonly modelArn: string;
-  public readonly role: iam.IRole;
-  public readonly awsMarketplace: boolean;
+  /**
+   * The execution role: the one given in `role`, or the stack's shared model role. Always set on a
+   * `Model`; optional only because imported models (`IModel`) have none. For a value that is never
+   * undefined, use `grantPrincipal`.
+   */
+  public readonly role?: iam.IRole;
+  /** The principal the container runs as (the execution role): grant it what your container reads. */
+  public readonly grantPrincipal: iam.IPrincipal;
+  /** Whether the container comes from an AWS Marketplace listing: always set on a `Model` (default false). */
+  public readonly awsMarketplace?: boolean;
   /** The CloudFormation resource. */
   public readonly resource: CfnModel;
 
   constructor(scope: Construct, id: string, props: ModelProps) {
     super(scope, id);
     try {
-      this.role = props.role ?? sharedModelRole(this);
+      const role = props.role ?? sharedModelRole(this);
+      this.role = role;
+      this.grantPrincipal = role;
       this.awsMarketplace = props.awsMarketplace ?? false;
       // The library's grants go to policies of their own (see LibraryGrants), never to the role's
       // default policy, which holds what users add to `role`.
-      const grantee: iam.IGrantable = LibraryGrants.of(this.role);
+      const grantee: iam.IGrantable = LibraryGrants.of(role);
 
       const image = props.image.bind(this, grantee);
       const data = props.modelData?.bind(this, grantee);
-      const vpcConfig = props.vpc ? this.renderVpcConfig(props) : undefined;
+      const vpcConfig = props.vpc ? this.renderVpcConfig(props, role) : undefined;
       validateEnvironment(props.environment);
 
       this.resource = new CfnModel(this, 'Resource', {
-        executionRoleArn: this.role.roleArn,
+        executionRoleArn: role.roleArn,
         primaryContainer: {
           image: image.imageUri,
           modelDataUrl: data?.uri,
@@ -140,7 +150,7 @@ export class Model extends Resource implements IModel {
       });
       this.resource.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
       // SageMaker checks the role when it creates the model and when instances start: its policy must exist first.
-      this.resource.node.addDependency(this.role);
+      this.resource.node.addDependency(role);
 
       this.modelName = this.resource.attrModelName;
       this.modelArn = this.resource.ref;
@@ -149,12 +159,12 @@ export class Model extends Resource implements IModel {
     }
   }
 
-  private renderVpcConfig(props: ModelProps): CfnModel.VpcConfigProperty {
+  private renderVpcConfig(props: ModelProps, role: iam.IRole): CfnModel.VpcConfigProperty {
     const vpc = props.vpc!;
     const securityGroups = props.securityGroups ?? [
       new ec2.SecurityGroup(this, 'SecurityGroup', { vpc, description: 'SageMaker model containers', allowAllOutbound: true }),
     ];
-    const grantee = LibraryGrants.of(this.role);
+    const grantee = LibraryGrants.of(role);
     iam.Grant.addToPrincipal({
       grantee,
       // Listed by SageMaker for models in a VPC; EC2 gives these no resource-level permissions.

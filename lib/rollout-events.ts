@@ -1,4 +1,4 @@
-import { ROLLOUT_EVENT_SOURCE } from './runtime/spec';
+import { ROLLOUT_EVENT_SOURCE, ROLLOUT_EVENT_TYPES } from './runtime/spec';
 
 /**
  * The EventBridge events this library puts on the account's default bus, for your own rules:
@@ -10,27 +10,27 @@ import { ROLLOUT_EVENT_SOURCE } from './runtime/spec';
  */
 export class RolloutEvents {
   /** `source` of every event. */
-  public static readonly SOURCE = ROLLOUT_EVENT_SOURCE;
+  public static readonly SOURCE: string = ROLLOUT_EVENT_SOURCE;
   /** An alarm (or a person) sent a canary's traffic back to production. */
-  public static readonly CANARY_ROLLED_BACK = 'Canary Rolled Back';
+  public static readonly CANARY_ROLLED_BACK: string = ROLLOUT_EVENT_TYPES.CANARY_ROLLED_BACK;
   /** A deployment reset a rolled-back canary's weights and the controller set them back to 0 %. */
-  public static readonly CANARY_ROLLBACK_REAPPLIED = 'Canary Rollback Reapplied';
+  public static readonly CANARY_ROLLBACK_REAPPLIED: string = ROLLOUT_EVENT_TYPES.CANARY_ROLLBACK_REAPPLIED;
   /** A rollback could not be made before its deadline: a person must act. */
-  public static readonly CANARY_ROLLBACK_FAILED = 'Canary Rollback Failed';
+  public static readonly CANARY_ROLLBACK_FAILED: string = ROLLOUT_EVENT_TYPES.CANARY_ROLLBACK_FAILED;
   /** A promotion step moved the canary's traffic. */
-  public static readonly CANARY_STEP = 'Canary Step';
+  public static readonly CANARY_STEP: string = ROLLOUT_EVENT_TYPES.CANARY_STEP;
   /** A canary reached a manual gate and waits for `promote`. */
-  public static readonly CANARY_AWAITING_APPROVAL = 'Canary Awaiting Approval';
+  public static readonly CANARY_AWAITING_APPROVAL: string = ROLLOUT_EVENT_TYPES.CANARY_AWAITING_APPROVAL;
   /** A canary reached 100 %: make it the production model in code. */
-  public static readonly CANARY_PROMOTED = 'Canary Promoted';
+  public static readonly CANARY_PROMOTED: string = ROLLOUT_EVENT_TYPES.CANARY_PROMOTED;
   /** A person paused a canary's promotion. */
-  public static readonly CANARY_PAUSED = 'Canary Paused';
+  public static readonly CANARY_PAUSED: string = ROLLOUT_EVENT_TYPES.CANARY_PAUSED;
   /** A person resumed a canary's promotion. */
-  public static readonly CANARY_RESUMED = 'Canary Resumed';
+  public static readonly CANARY_RESUMED: string = ROLLOUT_EVENT_TYPES.CANARY_RESUMED;
   /** An alarm of a shadow variant went to ALARM (production traffic is not touched). */
-  public static readonly SHADOW_ALARM = 'Shadow Alarm';
+  public static readonly SHADOW_ALARM: string = ROLLOUT_EVENT_TYPES.SHADOW_ALARM;
   /** SageMaker rolled a deployment back on its own; the deployment was failed. */
-  public static readonly DEPLOYMENT_ROLLED_BACK_BY_SAGEMAKER = 'Deployment Rolled Back By SageMaker';
+  public static readonly DEPLOYMENT_ROLLED_BACK_BY_SAGEMAKER: string = ROLLOUT_EVENT_TYPES.DEPLOYMENT_ROLLED_BACK_BY_SAGEMAKER;
 
   private constructor() {}
 }

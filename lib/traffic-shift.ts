@@ -103,58 +103,10 @@ export interface RenderedTrafficShift {
   readonly warnings: string[];
 }
 
-/**
- * How SageMaker applies a change of the endpoint configuration (deployment guardrails).
- *
- * Blue/green shifts (`allAtOnce`, `canary`, `linear`) build a complete new fleet, move traffic to
- * it and keep the old fleet until the bake ends: both fleets are billed for the whole update, and
- * a rollback is an instant switch back. `rolling` replaces the fleet batch by batch: fewer extra
- * instances, but a rollback must provision the old fleet again.
- */
-export abstract class TrafficShift {
-  /** All traffic at once, then a 10-minute bake. The default. */
-  public static get ALL_AT_ONCE(): TrafficShift { return TrafficShift.allAtOnce({ bake: Duration.minutes(10) }); }
-  /** 10 % of the instances first, watched for 5 minutes, then the rest, baked 5 minutes. */
-  public static get CANARY_10PERCENT_5MINUTES(): TrafficShift { return TrafficShift.canary({ percent: 10, wait: Duration.minutes(5) }); }
-  /** 10 % of the instances first, watched for 10 minutes, then the rest, baked 10 minutes. */
-  public static get CANARY_10PERCENT_10MINUTES(): TrafficShift { return TrafficShift.canary({ percent: 10, wait: Duration.minutes(10) }); }
-  /** One instance first, watched for 10 minutes, then the rest, baked 10 minutes. */
-  public static get CANARY_ONE_INSTANCE_10MINUTES(): TrafficShift { return TrafficShift.canary({ instances: 1, wait: Duration.minutes(10) }); }
-  /** 20 % of the instances every 5 minutes, then a 5-minute bake. */
-  public static get LINEAR_20PERCENT_EVERY_5MINUTES(): TrafficShift { return TrafficShift.linear({ stepPercent: 20, wait: Duration.minutes(5) }); }
-  /** 10 % of the instances every 10 minutes, then a 10-minute bake. */
-  public static get LINEAR_10PERCENT_EVERY_10MINUTES(): TrafficShift { return TrafficShift.linear({ stepPercent: 10, wait: Duration.minutes(10) }); }
-  /** Replace 25 % of the instances at a time, watching each batch for 5 minutes. */
-  public static get ROLLING_25PERCENT_EVERY_5MINUTES(): TrafficShift { return TrafficShift.rolling({ batchPercent: 25, wait: Duration.minutes(5) }); }
-
-  /** Blue/green, all traffic at once, then a bake. */
-  public static allAtOnce(options: AllAtOnceOptions = {}): TrafficShift {
-    return new AllAtOnceShift(options);
-  }
-
-  /** Blue/green, a slice first, then the rest. */
-  public static canary(options: CanaryShiftOptions): TrafficShift {
-    return new CanaryShift(options);
-  }
-
-  /** Blue/green, in equal steps. */
-  public static linear(options: LinearShiftOptions): TrafficShift {
-    return new LinearShift(options);
-  }
-
-  /** Rolling: the fleet is replaced batch by batch. One production variant, instance-based only. */
-  public static rolling(options: RollingUpdateOptions): TrafficShift {
-    return new RollingShift(options);
-  }
-
-  /** A short name for messages and docs, for example "canary". */
-  public abstract readonly kind: string;
-
-  /**
-   * Checks the shift against the endpoint and renders it.
-   * @internal
-   */
-  public abstract _render(context: TrafficShiftContext): RenderedTrafficShift;
+/** One of SageMaker's update strategies: checks its options when made, and renders itself against an endpoint. */
+interface ShiftStrategy {
+  readonly kind: string;
+  render(context: TrafficShiftContext): RenderedTrafficShift;
 }
 
 /** A capacity given as percent or instances, checked against every instance-based variant. */
@@ -262,16 +214,15 @@ function serverlessWarning(context: TrafficShiftContext, kind: string): string[]
     : [];
 }
 
-class AllAtOnceShift extends TrafficShift {
+class AllAtOnceShift implements ShiftStrategy {
   public readonly kind = 'all-at-once';
 
   constructor(private readonly options: AllAtOnceOptions) {
-    super();
     durationInSeconds('trafficShift.bake', options.bake, 0, 3600);
     durationInSeconds('trafficShift.maxExecutionTime', options.maxExecutionTime, 600, 28800);
   }
 
-  public _render(context: TrafficShiftContext): RenderedTrafficShift {
+  public render(context: TrafficShiftContext): RenderedTrafficShift {
     const bake = durationInSeconds('trafficShift.bake', this.options.bake ?? Duration.minutes(10), 0, 3600)!;
     checkWatchedWindow('bake', bake, context);
     return {
@@ -289,19 +240,18 @@ class AllAtOnceShift extends TrafficShift {
   }
 }
 
-class CanaryShift extends TrafficShift {
+class CanaryShift implements ShiftStrategy {
   public readonly kind = 'canary';
   private readonly capacity: Capacity;
 
   constructor(private readonly options: CanaryShiftOptions) {
-    super();
     this.capacity = { prop: options.percent !== undefined ? 'percent' : 'instances', percent: options.percent, instances: options.instances, minPercent: 1, maxPercent: 50 };
     validateCapacityShape(this.capacity, 'percent', 'instances');
     durationInSeconds('trafficShift.wait', options.wait, 0, 3600);
     durationInSeconds('trafficShift.bake', options.bake, 0, 3600);
   }
 
-  public _render(context: TrafficShiftContext): RenderedTrafficShift {
+  public render(context: TrafficShiftContext): RenderedTrafficShift {
     checkCapacity(this.capacity, context.instanceCounts);
     const wait = durationInSeconds('trafficShift.wait', this.options.wait, 0, 3600)!;
     const bake = durationInSeconds('trafficShift.bake', this.options.bake ?? this.options.wait, 0, 3600)!;
@@ -318,19 +268,18 @@ class CanaryShift extends TrafficShift {
   }
 }
 
-class LinearShift extends TrafficShift {
+class LinearShift implements ShiftStrategy {
   public readonly kind = 'linear';
   private readonly capacity: Capacity;
 
   constructor(private readonly options: LinearShiftOptions) {
-    super();
     this.capacity = { prop: options.stepPercent !== undefined ? 'stepPercent' : 'stepInstances', percent: options.stepPercent, instances: options.stepInstances, minPercent: 10, maxPercent: 50 };
     validateCapacityShape(this.capacity, 'stepPercent', 'stepInstances');
     durationInSeconds('trafficShift.wait', options.wait, 0, 3600);
     durationInSeconds('trafficShift.bake', options.bake, 0, 3600);
   }
 
-  public _render(context: TrafficShiftContext): RenderedTrafficShift {
+  public render(context: TrafficShiftContext): RenderedTrafficShift {
     checkCapacity(this.capacity, context.instanceCounts);
     const wait = durationInSeconds('trafficShift.wait', this.options.wait, 0, 3600)!;
     const bake = durationInSeconds('trafficShift.bake', this.options.bake ?? this.options.wait, 0, 3600)!;
@@ -348,13 +297,12 @@ class LinearShift extends TrafficShift {
   }
 }
 
-class RollingShift extends TrafficShift {
+class RollingShift implements ShiftStrategy {
   public readonly kind = 'rolling';
   private readonly batch: Capacity;
   private readonly rollbackBatch?: Capacity;
 
   constructor(private readonly options: RollingUpdateOptions) {
-    super();
     this.batch = { prop: options.batchPercent !== undefined ? 'batchPercent' : 'batchInstances', percent: options.batchPercent, instances: options.batchInstances, minPercent: 5, maxPercent: 50 };
     validateCapacityShape(this.batch, 'batchPercent', 'batchInstances');
     if (options.rollbackBatchPercent !== undefined && options.rollbackBatchInstances !== undefined) {
@@ -368,7 +316,7 @@ class RollingShift extends TrafficShift {
     durationInSeconds('trafficShift.wait', options.wait, 0, 3600);
   }
 
-  public _render(context: TrafficShiftContext): RenderedTrafficShift {
+  public render(context: TrafficShiftContext): RenderedTrafficShift {
     if (context.serverless) {
       throw new Error('trafficShift rolling is not available for serverless variants: use TrafficShift.allAtOnce');
     }
@@ -395,4 +343,69 @@ class RollingShift extends TrafficShift {
 function stepsToMoveAll(c: Capacity, count: number): number {
   const perStep = c.percent !== undefined ? Math.max(1, Math.floor((c.percent * count) / 100)) : c.instances!;
   return Math.ceil(count / perStep);
+}
+
+/**
+ * How SageMaker applies a change of the endpoint configuration (deployment guardrails).
+ *
+ * Blue/green shifts (`allAtOnce`, `canary`, `linear`) build a complete new fleet, move traffic to
+ * it and keep the old fleet until the bake ends: both fleets are billed for the whole update, and
+ * a rollback is an instant switch back. `rolling` replaces the fleet batch by batch: fewer extra
+ * instances, but a rollback must provision the old fleet again.
+ *
+ * Get one from the static factories or the named presets. The class cannot be extended, in
+ * TypeScript or any other language: SageMaker knows exactly these four shifts.
+ */
+export class TrafficShift {
+  /** All traffic at once, then a 10-minute bake. The default. */
+  public static readonly ALL_AT_ONCE = TrafficShift.allAtOnce({ bake: Duration.minutes(10) });
+  /** 10 % of the instances first, watched for 5 minutes, then the rest, baked 5 minutes. */
+  public static readonly CANARY_10PERCENT_5MINUTES = TrafficShift.canary({ percent: 10, wait: Duration.minutes(5) });
+  /** 10 % of the instances first, watched for 10 minutes, then the rest, baked 10 minutes. */
+  public static readonly CANARY_10PERCENT_10MINUTES = TrafficShift.canary({ percent: 10, wait: Duration.minutes(10) });
+  /** One instance first, watched for 10 minutes, then the rest, baked 10 minutes. */
+  public static readonly CANARY_ONE_INSTANCE_10MINUTES = TrafficShift.canary({ instances: 1, wait: Duration.minutes(10) });
+  /** 20 % of the instances every 5 minutes, then a 5-minute bake. */
+  public static readonly LINEAR_20PERCENT_EVERY_5MINUTES = TrafficShift.linear({ stepPercent: 20, wait: Duration.minutes(5) });
+  /** 10 % of the instances every 10 minutes, then a 10-minute bake. */
+  public static readonly LINEAR_10PERCENT_EVERY_10MINUTES = TrafficShift.linear({ stepPercent: 10, wait: Duration.minutes(10) });
+  /** Replace 25 % of the instances at a time, watching each batch for 5 minutes. */
+  public static readonly ROLLING_25PERCENT_EVERY_5MINUTES = TrafficShift.rolling({ batchPercent: 25, wait: Duration.minutes(5) });
+
+  /** Blue/green, all traffic at once, then a bake. */
+  public static allAtOnce(options: AllAtOnceOptions = {}): TrafficShift {
+    return new TrafficShift(new AllAtOnceShift(options));
+  }
+
+  /** Blue/green, a slice first, then the rest. */
+  public static canary(options: CanaryShiftOptions): TrafficShift {
+    return new TrafficShift(new CanaryShift(options));
+  }
+
+  /** Blue/green, in equal steps. */
+  public static linear(options: LinearShiftOptions): TrafficShift {
+    return new TrafficShift(new LinearShift(options));
+  }
+
+  /** Rolling: the fleet is replaced batch by batch. One production variant, instance-based only. */
+  public static rolling(options: RollingUpdateOptions): TrafficShift {
+    return new TrafficShift(new RollingShift(options));
+  }
+
+  /** A short name for messages and docs: "all-at-once", "canary", "linear" or "rolling". */
+  public readonly kind: string;
+
+  // The presets above are built while this class is defined, so the strategies (defined above it)
+  // must not extend it: the class holds one instead.
+  private constructor(private readonly strategy: ShiftStrategy) {
+    this.kind = strategy.kind;
+  }
+
+  /**
+   * Checks the shift against the endpoint and renders it.
+   * @internal
+   */
+  public _render(context: TrafficShiftContext): RenderedTrafficShift {
+    return this.strategy.render(context);
+  }
 }

@@ -15,8 +15,11 @@ import { timeToDetectSeconds } from './time-to-detect';
  * another metric, so a datapoint with an extra dimension is never seen by the gate.
  */
 export interface QualityGateOptions {
-  /** Namespace of the metric, for example `Recommender`. */
-  readonly namespace: string;
+  /**
+   * Namespace of the metric, for example `Recommender` (`namespace` would be a reserved word in
+   * C#, one of the languages the library ships to).
+   */
+  readonly metricNamespace: string;
   /** Name of the metric, for example `ClickThrough`. Dimensions: exactly `EndpointName` and `VariantName`. */
   readonly metricName: string;
   /**
@@ -63,8 +66,8 @@ const COMPARABLE = /^(Average|Minimum|Maximum|p\d{1,2}(\.\d+)?|(tm|wm|tc|ts)\d{1
 export class QualityGate implements AlarmSetBinder {
   constructor(private readonly options: QualityGateOptions) {
     const o = options;
-    if (!Token.isUnresolved(o.namespace) && (o.namespace.length === 0 || o.namespace.length > 255 || o.namespace.startsWith('AWS/'))) {
-      throw new Error(`rollbackAlarms.quality.namespace must be 1-255 characters and not start with "AWS/" (your application's own metric), got "${o.namespace}"`);
+    if (!Token.isUnresolved(o.metricNamespace) && (o.metricNamespace.length === 0 || o.metricNamespace.length > 255 || o.metricNamespace.startsWith('AWS/'))) {
+      throw new Error(`rollbackAlarms.quality.metricNamespace must be 1-255 characters and not start with "AWS/" (your application's own metric), got "${o.metricNamespace}"`);
     }
     if (!Token.isUnresolved(o.metricName) && (o.metricName.length === 0 || o.metricName.length > 255)) {
       throw new Error(`rollbackAlarms.quality.metricName must be 1-255 characters, got "${o.metricName}"`);
@@ -97,7 +100,7 @@ export class QualityGate implements AlarmSetBinder {
     const period = o.period ?? Duration.minutes(5);
     const statistic = o.statistic ?? 'Average';
     const metric = (variantName: string, stat: string) => new cloudwatch.Metric({
-      namespace: o.namespace,
+      namespace: o.metricNamespace,
       metricName: o.metricName,
       dimensionsMap: { EndpointName: target.endpointName, VariantName: variantName },
       statistic: stat,
@@ -105,11 +108,11 @@ export class QualityGate implements AlarmSetBinder {
     });
     // "Worse by", relative to production, in the direction that is worse.
     const worse = o.higherIsBetter ? '(quality_production - quality_candidate)' : '(quality_candidate - quality_production)';
-    const name = alarmName(target, `quality-${namePart(o.namespace)}-${namePart(o.metricName)}-${namePart(statistic)}`);
+    const name = alarmName(target, `quality-${namePart(o.metricNamespace)}-${namePart(o.metricName)}-${namePart(statistic)}`);
     const direction = o.higherIsBetter ? 'lower' : 'higher';
-    const alarm = new cloudwatch.Alarm(scope, `Quality${namePart(o.namespace)}${namePart(o.metricName)}${namePart(statistic)}Alarm`.replace(/[^A-Za-z0-9]/g, ''), {
+    const alarm = new cloudwatch.Alarm(scope, `Quality${namePart(o.metricNamespace)}${namePart(o.metricName)}${namePart(statistic)}Alarm`.replace(/[^A-Za-z0-9]/g, ''), {
       alarmName: name,
-      alarmDescription: `Rolls back ${target.description} when its ${statistic} of ${o.namespace}/${o.metricName} is more than ${o.maxDropPercent}% ${direction} (worse) `
+      alarmDescription: `Rolls back ${target.description} when its ${statistic} of ${o.metricNamespace}/${o.metricName} is more than ${o.maxDropPercent}% ${direction} (worse) `
         + `than production's (variant ${production}) over the same periods, in ${DATAPOINTS_TO_ALARM} of ${EVALUATION_PERIODS} periods of ${period.toHumanString()}. `
         + `Periods in which either variant has fewer than ${o.minSamples} samples, or production's value is 0, count as no difference. `
         + 'The metric must have exactly the dimensions EndpointName and VariantName.',

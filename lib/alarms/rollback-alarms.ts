@@ -18,6 +18,9 @@ export const MAX_ROLLBACK_ALARMS = 10;
  * `quality()` gates a canary on the team's own quality metric; `fromAlarms()` takes your own;
  * `combine()` joins sets; `none()` opts out, with a warning, because without alarms SageMaker
  * bakes for nothing and a canary is never rolled back. At most 10 alarms per endpoint.
+ *
+ * The class cannot be extended, in TypeScript or any other language: any alarm of your own comes
+ * in through `fromAlarms()`.
  */
 export class RollbackAlarms {
   /** Alarms on the 5xx rate, the model-error rate and, with `maxLatency`, the model latency of the new model. */

@@ -1,9 +1,9 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { RolloutEvents } from '../rollout-events';
+import { RolloutEventType } from './spec';
 
-/** The detail-types of the events this library puts on the default bus: the constants of `RolloutEvents`. */
-export type AnnouncementType = (typeof RolloutEvents)[Exclude<keyof typeof RolloutEvents, 'prototype' | 'SOURCE'>];
+/** The detail-types of the events this library puts on the default bus (published as `RolloutEvents`). */
+export type AnnouncementType = RolloutEventType;
 
 export interface Announcement {
   readonly type: AnnouncementType;

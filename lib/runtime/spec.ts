@@ -7,6 +7,26 @@
 /** `source` of every EventBridge event this library puts. */
 export const ROLLOUT_EVENT_SOURCE = 'cdk-sagemaker-rollout';
 
+/**
+ * The `detail-type` of every EventBridge event this library puts. Here, below both the constructs
+ * (`RolloutEvents` publishes them) and the controller (which puts them), so no arrow points up.
+ */
+export const ROLLOUT_EVENT_TYPES = {
+  CANARY_ROLLED_BACK: 'Canary Rolled Back',
+  CANARY_ROLLBACK_REAPPLIED: 'Canary Rollback Reapplied',
+  CANARY_ROLLBACK_FAILED: 'Canary Rollback Failed',
+  CANARY_STEP: 'Canary Step',
+  CANARY_AWAITING_APPROVAL: 'Canary Awaiting Approval',
+  CANARY_PROMOTED: 'Canary Promoted',
+  CANARY_PAUSED: 'Canary Paused',
+  CANARY_RESUMED: 'Canary Resumed',
+  SHADOW_ALARM: 'Shadow Alarm',
+  DEPLOYMENT_ROLLED_BACK_BY_SAGEMAKER: 'Deployment Rolled Back By SageMaker',
+} as const;
+
+/** One of `ROLLOUT_EVENT_TYPES`. */
+export type RolloutEventType = (typeof ROLLOUT_EVENT_TYPES)[keyof typeof ROLLOUT_EVENT_TYPES];
+
 /** Tag on every model, endpoint config and endpoint this library creates: the CLI and cleanup look for it. */
 export const MANAGED_BY_TAG_KEY = 'cdk-sagemaker-rollout:managed-by';
 

@@ -23,7 +23,7 @@ test('cfn-lint finds nothing in a canary with fast detection and gates, nor in a
       rollbackAlarms: RollbackAlarms.combine(
         RollbackAlarms.recommended({ maxLatency: Duration.millis(250), detection: Detection.FAST }),
         RollbackAlarms.relative({ maxLatencyIncreasePercent: 25 }),
-        RollbackAlarms.quality({ namespace: 'Recommender', metricName: 'ClickThrough', higherIsBetter: true, maxDropPercent: 10, minSamples: 200 }),
+        RollbackAlarms.quality({ metricNamespace: 'Recommender', metricName: 'ClickThrough', higherIsBetter: true, maxDropPercent: 10, minSamples: 200 }),
       ),
     });
     const blueGreen = newStack('FastBlueGreen');

@@ -70,7 +70,7 @@ export function userWildcardStack(outdir?: string): { app: App; stack: Stack; te
     modelData: ModelData.fromS3Url(PLACEHOLDER_INPUTS.modelData),
     networkIsolation: true,
   });
-  model.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }));
+  model.role!.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }));
   new ModelEndpoint(stack, 'Endpoint', { production: { model } });
   if (!outdir) return { app, stack };
   const template = app.synth().getStackArtifact(stack.artifactId).templateFullPath;

@@ -29,7 +29,7 @@ const firing = new cloudwatch.Alarm(stack, 'AlwaysFiring', {
 const v2 = failingModel(stack, 'V2', { version: 'v2' });
 const target = targetConfig(stack, 'V2Config', { variants: [{ variantName: endpoint.productionVariantName, model: v2 }] });
 // Whoever SageMaker reads the alarm as (the caller or the model role), it may: this case is about the alarm's state.
-v2.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [firing.alarmArn] }));
+v2.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [firing.alarmArn] }));
 const probe = new Probe(stack, 'Probe', { functionName: 'integ-rollout-alarm-at-start-probe' });
 probe.grantEndpoint(endpointName);
 probe.grant(['cloudwatch:DescribeAlarms'], [firing.alarmArn]);

@@ -59,7 +59,7 @@ probe.grantEndpoint(addName);
 // Whoever SageMaker reads the alarms as (the caller or the models' shared role), it may: this case is about guarding.
 const alarmArns = [shadowAlarm.alarmArn, addAlarm.alarmArn];
 probe.grant(['cloudwatch:DescribeAlarms'], alarmArns);
-v1.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: alarmArns }));
+v1.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: alarmArns }));
 settle(integ.assertions, probe, {
   question: 'guardedUpdate', label: 'guardrails with a shadow variant',
   endpointName: shadowName, targetConfigName: shadowTarget.attrEndpointConfigName, alarmNames: [shadowAlarm.alarmName], bakeSeconds: 600,

@@ -44,7 +44,7 @@ async function deployGatedCanary() {
     rollbackAlarms: RollbackAlarms.combine(
       RollbackAlarms.recommended(),
       RollbackAlarms.relative({ maxErrorRateIncreasePoints: 1, maxLatencyIncreasePercent: 25, minInvocations: 100 }),
-      RollbackAlarms.quality({ namespace: 'Recommender', metricName: 'ClickThrough', higherIsBetter: true, maxDropPercent: 10, minSamples: 200 }),
+      RollbackAlarms.quality({ metricNamespace: 'Recommender', metricName: 'ClickThrough', higherIsBetter: true, maxDropPercent: 10, minSamples: 200 }),
     ),
   });
   const names = endpoint.rollbackAlarmNames;

@@ -16,11 +16,17 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 /** Absolute path of the gitignored folder that holds one venv per tool. */
 export const VENVS_DIR = path.join(PROJECT_ROOT, '.venvs');
 
-/** The tools, each installed from `requirements/<name>.txt` into `.venvs/<name>`. */
+/** The tools every run needs (globalSetup), each installed from `requirements/<name>.txt` into `.venvs/<name>`. */
 export const VENV_NAMES = ['moto', 'cfn-lint', 'checkov'] as const;
 
+/**
+ * Venvs that one test file prepares for itself, the same way: `cdk-python` (aws-cdk-lib for Python,
+ * about 60 MB of wheels) is needed only by the Python parity test, which runs beside the others.
+ */
+export const ON_DEMAND_VENV_NAMES = ['cdk-python'] as const;
+
 /** Name of one tool venv. */
-export type VenvName = (typeof VENV_NAMES)[number];
+export type VenvName = (typeof VENV_NAMES)[number] | (typeof ON_DEMAND_VENV_NAMES)[number];
 
 const STAMP_FILE = '.requirements-stamp';
 const PYTHON_NEEDED = 'python3 (3.9+) with the venv module: apt-get install python3 python3-venv';

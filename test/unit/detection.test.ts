@@ -146,7 +146,7 @@ describe('time to detect, and the default bake that follows it', () => {
     expect(canary(RollbackAlarms.recommended({ detection: Detection.FAST })).endpoint.timeToDetect.toSeconds()).toBe(240);
     expect(canary(RollbackAlarms.recommended({ period: Duration.minutes(5), datapointsToAlarm: 1 }), newStack()).endpoint.timeToDetect.toSeconds()).toBe(660);
     expect(canary(RollbackAlarms.combine(RollbackAlarms.recommended(), RollbackAlarms.quality({
-      namespace: 'Recommender', metricName: 'ClickThrough', higherIsBetter: true, maxDropPercent: 10, minSamples: 200,
+      metricNamespace: 'Recommender', metricName: 'ClickThrough', higherIsBetter: true, maxDropPercent: 10, minSamples: 200,
     }))).endpoint.timeToDetect.toSeconds()).toBe(960);
   });
 
@@ -177,7 +177,7 @@ describe('time to detect, and the default bake that follows it', () => {
   });
 
   test('past SageMaker\'s 3600-second wait, an error gives the numbers even without a trafficShift', () => {
-    const gate = RollbackAlarms.quality({ namespace: 'Recommender', metricName: 'ClickThrough', higherIsBetter: true, maxDropPercent: 10, minSamples: 200, period: Duration.minutes(20) });
+    const gate = RollbackAlarms.quality({ metricNamespace: 'Recommender', metricName: 'ClickThrough', higherIsBetter: true, maxDropPercent: 10, minSamples: 200, period: Duration.minutes(20) });
     expect(() => canary(RollbackAlarms.combine(RollbackAlarms.recommended(), gate))).toThrow(
       'TestStack/E: the slowest rollback alarm (TestStack-rollout-recommender-candidate-quality-Recommender-ClickThrough-Average) needs 3660 seconds to fire (its time to detect), '
       + 'more than the 3600 seconds SageMaker can bake a deployment (TerminationWaitInSeconds): give it a shorter period or fewer datapoints to alarm, so that it fires within 3600 seconds');

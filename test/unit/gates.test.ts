@@ -114,7 +114,7 @@ describe('RollbackAlarms.relative', () => {
 });
 
 describe('RollbackAlarms.quality', () => {
-  const CTR = { namespace: 'Recommender', metricName: 'ClickThrough', higherIsBetter: true, maxDropPercent: 10, minSamples: 200 };
+  const CTR = { metricNamespace: 'Recommender', metricName: 'ClickThrough', higherIsBetter: true, maxDropPercent: 10, minSamples: 200 };
   const NAME = `${PREFIX}quality-Recommender-ClickThrough-Average`;
   /** Quality samples at `perSecond` a second, every one `value`, with healthy requests. */
   const quality = (perSecond: number, value: number) => (_second: number): Second => ({ ...healthy(perSecond), quality: Array.from({ length: perSecond }, () => value) });
@@ -182,8 +182,8 @@ describe('RollbackAlarms.quality', () => {
     ['a tolerance of 0', () => RollbackAlarms.quality({ ...CTR, maxDropPercent: 0 }), 'rollbackAlarms.quality.maxDropPercent must be greater than 0 and at most 100, got 0'],
     ['a tolerance above 100', () => RollbackAlarms.quality({ ...CTR, maxDropPercent: 150 }), 'rollbackAlarms.quality.maxDropPercent must be greater than 0 and at most 100, got 150'],
     ['a sample count below 1', () => RollbackAlarms.quality({ ...CTR, minSamples: 0 }), 'rollbackAlarms.quality.minSamples must be a whole number of at least 1, got 0'],
-    ['an AWS namespace', () => RollbackAlarms.quality({ ...CTR, namespace: 'AWS/SageMaker' }),
-      'rollbackAlarms.quality.namespace must be 1-255 characters and not start with "AWS/" (your application\'s own metric), got "AWS/SageMaker"'],
+    ['an AWS namespace', () => RollbackAlarms.quality({ ...CTR, metricNamespace: 'AWS/SageMaker' }),
+      'rollbackAlarms.quality.metricNamespace must be 1-255 characters and not start with "AWS/" (your application\'s own metric), got "AWS/SageMaker"'],
     ['a 90-second period', () => RollbackAlarms.quality({ ...CTR, period: Duration.seconds(90) }),
       'rollbackAlarms.quality.period must be a whole number of minutes that divides an hour (1, 2, 3, 4, 5, 10, 15, 20, 30 or 60), got 1 minute 30 seconds'],
   ])('%s is refused', (_name, build, message) => {
@@ -196,7 +196,7 @@ describe('gates together', () => {
     const { template, endpoint } = canary(RollbackAlarms.combine(
       RollbackAlarms.recommended(),
       RollbackAlarms.relative(),
-      RollbackAlarms.quality({ namespace: 'Recommender', metricName: 'ClickThrough', higherIsBetter: true, maxDropPercent: 10, minSamples: 200 }),
+      RollbackAlarms.quality({ metricNamespace: 'Recommender', metricName: 'ClickThrough', higherIsBetter: true, maxDropPercent: 10, minSamples: 200 }),
     ), CanaryPromotion.steps([10, 25, 50, 100], { interval: Duration.minutes(30) }));
     const spec = JSON.stringify(only(template, 'Custom::SageMakerRolloutDeployment').resource.Properties.Spec);
     for (const name of endpoint.rollbackAlarmNames) {
@@ -208,7 +208,7 @@ describe('gates together', () => {
 
   test('a promotion interval shorter than a quality gate\'s time to detect is refused with the numbers', () => {
     expect(() => canary(
-      RollbackAlarms.quality({ namespace: 'Recommender', metricName: 'ClickThrough', higherIsBetter: true, maxDropPercent: 10, minSamples: 200 }),
+      RollbackAlarms.quality({ metricNamespace: 'Recommender', metricName: 'ClickThrough', higherIsBetter: true, maxDropPercent: 10, minSamples: 200 }),
       CanaryPromotion.steps([10, 100], { interval: Duration.minutes(10) }),
     )).toThrow('promotion interval of 600 seconds is shorter than the 960 seconds the slowest rollback alarm needs to fire: make it at least 960 seconds');
   });
@@ -216,7 +216,7 @@ describe('gates together', () => {
   test('more than 10 alarms: counted by kind, with what to drop', () => {
     const stack = newStack();
     const own = [1, 2].map((i) => new cloudwatch.Alarm(stack, `Own${i}`, { metric: new cloudwatch.Metric({ namespace: 'Shop', metricName: `M${i}` }), threshold: 1, evaluationPeriods: 1 }));
-    const ctr = { namespace: 'Recommender', metricName: 'ClickThrough', higherIsBetter: true, maxDropPercent: 10, minSamples: 200 };
+    const ctr = { metricNamespace: 'Recommender', metricName: 'ClickThrough', higherIsBetter: true, maxDropPercent: 10, minSamples: 200 };
     expect(() => new ModelEndpoint(stack, 'E', {
       production: { model: modelV1(stack), instanceCount: 2 },
       candidate: Candidate.canary({ model: modelV2(stack), trafficPercent: 10 }),

@@ -188,8 +188,11 @@ describe('metric helpers', () => {
     const endpoint = new ModelEndpoint(stack, 'E', { production: { model: modelV1(stack) } });
     const dims = { EndpointName: endpoint.endpointName, VariantName: 'production' };
     expect(endpoint.metricInvocations('production')).toEqual(expect.objectContaining({ metricName: 'Invocations', namespace: 'AWS/SageMaker', statistic: 'Sum', dimensions: dims }));
-    expect(endpoint.metricInvocation5XXErrors('production').metricName).toBe('Invocation5XXErrors');
-    expect(endpoint.metricInvocation4XXErrors('production').metricName).toBe('Invocation4XXErrors');
+    expect(endpoint.metricInvocation5xxErrors('production').metricName).toBe('Invocation5XXErrors');
+    expect(endpoint.metricInvocation4xxErrors('production').metricName).toBe('Invocation4XXErrors');
+    // The names that split badly in Python stay, deprecated, and give the same metrics.
+    expect(endpoint.metricInvocation5XXErrors('production')).toEqual(endpoint.metricInvocation5xxErrors('production'));
+    expect(endpoint.metricInvocation4XXErrors('production')).toEqual(endpoint.metricInvocation4xxErrors('production'));
     expect(endpoint.metricModelErrors('production').metricName).toBe('InvocationModelErrors');
     expect(endpoint.metricModelLatency('production')).toEqual(expect.objectContaining({ metricName: 'ModelLatency', statistic: 'p99' }));
     expect(endpoint.metricModelLatency('production', { statistic: 'p50' }).statistic).toBe('p50');

@@ -23,7 +23,7 @@ describe('the library\'s grants to a model role sit in policies of their own', (
   test('a statement a user adds to Model.role stays in the role\'s default policy, apart from the library\'s grants', () => {
     const stack = newStack();
     const model = modelV1(stack);
-    model.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }));
+    model.role!.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }));
     new ModelEndpoint(stack, 'E', { production: { model } });
     const template = Template.fromStack(stack);
 
