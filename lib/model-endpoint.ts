@@ -1,4 +1,5 @@
-import { Annotations, CfnDeletionPolicy, Duration, IResource, Resource, Size, Stack, Token } from 'aws-cdk-lib';
+import { createHash } from 'crypto';
+import { Annotations, CfnDeletionPolicy, Duration, IResource, Lazy, Resource, Size, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -27,7 +28,7 @@ import {
 } from './scaling/auto-scaling-options';
 import { ScalableInstanceCount } from './scaling/scalable-instance-count';
 import { bindScaling, EndpointScaling } from './scaling/variant-scaling';
-import { MANAGED_BY_TAG_KEY, STATE_TABLE_TAG } from './runtime/spec';
+import { MANAGED_BY_TAG_KEY, REVERT_ID_PATTERN, STATE_TABLE_TAG } from './runtime/spec';
 import { defaultTrafficShift, TrafficShift } from './traffic-shift';
 
 /** Serverless capacity of a variant, instead of instances. */
@@ -161,6 +162,16 @@ export interface ModelEndpointProps {
    * @default true
    */
   readonly retainReplacedConfigs?: boolean;
+  /**
+   * Acknowledges a revert made with `npx cdk-sagemaker-rollout revert`, by its id
+   * (`revert-20261130T041233Z`, as `status` and the refused deployment show it), so that this
+   * deployment may put the reverted model back on the endpoint. Without it, a deployment that
+   * would bring the reverted model back (for an unrelated change) is refused before the endpoint
+   * is touched; a deployment of another model needs no acknowledgement and ends the revert. An id
+   * names one revert only, so leaving it in the code never acknowledges a later one.
+   * @default - no revert is acknowledged: a reverted model stays off the endpoint until the code changes the model
+   */
+  readonly acknowledgeRevert?: string;
 }
 
 /** A SageMaker real-time endpoint, created here or imported. */
@@ -463,7 +474,7 @@ export class ModelEndpoint extends EndpointBase {
         this.dataCaptureBucket = bound.bucket;
       }
 
-      this.registerWithController(props, controller, config, candidate, rollback, shadow);
+      this.registerWithController(props, controller, config, candidate, rollback, shadow, production);
 
       if (props.dashboard ?? true) {
         const alarms = [...this.rollbackAlarms, ...this.shadowAlarms];
@@ -659,8 +670,11 @@ export class ModelEndpoint extends EndpointBase {
   }
 
   private registerWithController(props: ModelEndpointProps, controller: RolloutController, config: CfnEndpointConfig,
-    candidate: ResolvedVariant | undefined, rollback: RollbackAlarmSet, shadow: RollbackAlarmSet | undefined): void {
+    candidate: ResolvedVariant | undefined, rollback: RollbackAlarmSet, shadow: RollbackAlarmSet | undefined, production: ResolvedVariant): void {
     const verify = props.verifyDeployment ?? true;
+    if (!verify && props.acknowledgeRevert !== undefined) {
+      throw new Error(`${this.node.path}: acknowledgeRevert needs verifyDeployment (deployments and reverts are recorded by the post-deploy check), got verifyDeployment: false`);
+    }
     if (!verify && !candidate && !this.scaling) return;
 
     let rollout;
@@ -684,10 +698,28 @@ export class ModelEndpoint extends EndpointBase {
         topicArn: props.notificationTopic?.topicArn,
         candidateScaling: candidate.role === 'candidate' ? this.scaling?.candidate : undefined,
       };
-      // Set on the resource's own tag manager: Tags.of() would add an aspect that every synthesis walks.
-      this.resource.tags.setTag(STATE_TABLE_TAG, controller.table!.tableName);
     }
     if (verify) controller.verifyEndpoint({ endpointArn: this.endpointArn, alarms: rollback.alarms, alarmNames: rollback.names, topic: props.notificationTopic });
+    // Set on the resource's own tag manager: Tags.of() would add an aspect that every synthesis walks.
+    this.resource.tags.setTag(STATE_TABLE_TAG, controller.table!.tableName);
+
+    // === Reverts (issue 16): the guard that keeps a reverted model off the endpoint until the
+    // code changes; it also stores the models each deployment is recorded with.
+    const models = (candidate ? [production, candidate] : [production]).map((v) => ({ variant: v.variantName, model: v.model.modelName }));
+    if (verify) {
+      if (props.acknowledgeRevert !== undefined && !Token.isUnresolved(props.acknowledgeRevert) && !REVERT_ID_PATTERN.test(props.acknowledgeRevert)) {
+        throw new Error(`${this.node.path}: acknowledgeRevert must be a revert id such as revert-20261130T041233Z (as "status" shows it), got "${props.acknowledgeRevert}"`);
+      }
+      const guard = controller.guardReverts({
+        endpointName: this.endpointName,
+        endpointConfigName: config.attrEndpointConfigName,
+        models,
+        // A fingerprint, not the settings themselves: 60 endpoints' settings would push the template past 1 MB.
+        deployment: Lazy.string({ produce: () => fingerprint(Stack.of(this).resolve(this.resource.deploymentConfig)) }),
+        acknowledgeRevert: props.acknowledgeRevert,
+      });
+      this.resource.node.addDependency(guard);
+    }
 
     const deployment = controller.deploymentResource(this, 'Deployment', {
       endpointName: this.endpointName,
@@ -704,6 +736,11 @@ export class ModelEndpoint extends EndpointBase {
     // ... and its scaling: it registers again what an instance-type change took off, after CloudFormation's own updates.
     for (const attribute of Object.values(this.scaling?.attributes ?? {})) deployment.node.addDependency(attribute);
   }
+}
+
+/** A short hash of a resolved template fragment: changes whenever the fragment does. */
+function fingerprint(resolved: unknown): string {
+  return createHash('sha256').update(JSON.stringify(resolved ?? null)).digest('hex').slice(0, 16);
 }
 
 /** What encrypting an instance's storage volume with the endpoint's key takes; no kms:Encrypt or kms:ReEncrypt*. */

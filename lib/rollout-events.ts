@@ -31,6 +31,10 @@ export class RolloutEvents {
   public static readonly SHADOW_ALARM: string = ROLLOUT_EVENT_TYPES.SHADOW_ALARM;
   /** SageMaker rolled a deployment back on its own; the deployment was failed. */
   public static readonly DEPLOYMENT_ROLLED_BACK_BY_SAGEMAKER: string = ROLLOUT_EVENT_TYPES.DEPLOYMENT_ROLLED_BACK_BY_SAGEMAKER;
+  /** A person sent an endpoint back to its previous recorded config (`revert`); the detail says who. */
+  public static readonly ENDPOINT_REVERTED: string = ROLLOUT_EVENT_TYPES.ENDPOINT_REVERTED;
+  /** A person deleted kept endpoint configs and models that nothing used (`cleanup --delete`); the detail says who. */
+  public static readonly LEFTOVERS_DELETED: string = ROLLOUT_EVENT_TYPES.LEFTOVERS_DELETED;
 
   private constructor() {}
 }

@@ -5,6 +5,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { STSClient } from '@aws-sdk/client-sts';
 import { describeEndpoint, EndpointView, endpointTags } from '../runtime/endpoint-ops';
 import { RolloutDeps } from '../runtime/rollout';
 import { MANAGED_BY_TAG_KEY, ROLLOUT_EVENT_SOURCE, STATE_TABLE_TAG } from '../runtime/spec';
@@ -21,6 +22,8 @@ export interface CliClients {
   readonly sns: SNSClient;
   readonly events: EventBridgeClient;
   readonly s3: S3Client;
+  /** Who acts: every write records the caller's identity. */
+  readonly sts: STSClient;
   readonly autoscaling: ApplicationAutoScalingClient;
 }
 
@@ -35,6 +38,7 @@ export function createClients(region: string | undefined): CliClients {
     autoscaling: new ApplicationAutoScalingClient(config),
     // Path-style keeps bucket names with dots working, and works with local emulators.
     s3: new S3Client({ ...config, forcePathStyle: process.env.AWS_ENDPOINT_URL !== undefined }),
+    sts: new STSClient(config),
   };
 }
 

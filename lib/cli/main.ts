@@ -3,11 +3,15 @@ import { deleteLeftovers, findLeftovers } from '../runtime/cleanup';
 import { describeEndpoint, EndpointNotFoundError } from '../runtime/endpoint-ops';
 import { DeadlineExceededError, isBusyEndpoint, isThrottling } from '../runtime/retry';
 import { manualRollback, pause, promote, resume, RollbackFailedError, RolloutError } from '../runtime/rollout';
+import { announce } from '../runtime/announce';
+import { ROLLOUT_EVENT_SOURCE } from '../runtime/spec';
 import { compareVariants, renderComparison } from './compare-command';
 import { awsSetupProblem } from './aws-setup';
 import { CliClients, CliError, createClients, ExitCode, openEndpoint, rolloutDeps } from './context';
 import { parseDurationMs, parseTime, table } from './format';
+import { actorOf, callerIdentity } from './identity';
 import { listManagedEndpoints, renderList } from './list';
+import { configsKeptForReverts, renderRevert, revertEndpoint, waitForConfig } from './revert-command';
 import { packageVersion } from './version';
 import { gatherStatus, renderStatus } from './status';
 
@@ -86,15 +90,29 @@ const COMMANDS: Record<string, CommandHelp> = {
     ],
     common: ['json'],
   },
+  revert: {
+    usage: 'revert <endpoint> [--guarded] [--reason <text>]',
+    summary: 'send a blue/green endpoint back to its previous recorded config; it stays there until the code changes',
+    description: 'Switches the endpoint back to the config that was live before the current one, as the post-deploy check recorded it\n'
+      + '(UpdateEndpoint, all at once by default, keeping the live instance counts). A later deployment that would put the reverted\n'
+      + 'model back is refused until the code changes the model or sets acknowledgeRevert. Refused, with no change, when the\n'
+      + 'previous config or its models no longer exist, when the endpoint is not InService, or for a canary (use "rollback").',
+    options: [
+      '--guarded              reuse the endpoint\'s deployment guardrails (traffic shift, bake, rollback alarms) instead of all at once',
+      '--reason <text>        why, for the audit trail and the announcement',
+    ],
+    common: ['json', 'wait', 'timeout', 'as'],
+  },
   cleanup: {
     usage: 'cleanup [--delete] [--min-age <duration>]',
-    summary: 'list (or delete) kept endpoint configs and models that nothing uses',
-    description: 'Lists the endpoint configs and models made by this library that no endpoint uses or is moving to; --delete deletes them.',
+    summary: 'list (or delete) kept endpoint configs and models that nothing uses (and no revert needs)',
+    description: 'Lists the endpoint configs and models made by this library that no endpoint uses or is moving to, and that no revert\n'
+      + 'could need (the config a revert would go back to, and the template\'s while a revert stands); --delete deletes them.',
     options: [
       '--delete               delete them (configs first, then models)',
       '--min-age <duration>   leave younger ones alone (default 1h: they may belong to a deployment in progress)',
     ],
-    common: ['json'],
+    common: ['json', 'as'],
   },
 };
 
@@ -102,12 +120,13 @@ const COMMON_OPTIONS: Record<CommandHelp['common'][number], string> = {
   json: '--json                 machine-readable output on stdout',
   wait: '--wait                 after the change, wait until the endpoint has applied it, showing progress on stderr',
   timeout: '--timeout <duration>   how long to retry a busy endpoint or to --wait (default 10m)',
-  as: '--as <name>            who acts, for the audit trail (default: $USER)',
+  as: '--as <label>           a label for the audit trail, beside the caller\'s identity (the ARN from STS), which is always recorded',
 };
 
 const EXIT_CODES = `Exit codes: 0 done, 1 failed, 2 bad arguments or no region or credentials, 3 endpoint not found,
 4 not managed by this library, 5 busy (updating, or another change in flight), 6 refused (an alarm fires, or the
-rollout's state forbids it), 7 --wait timed out.`;
+rollout's state forbids it; revert: no previous config recorded, it or its models deleted, or a canary endpoint),
+7 --wait timed out.`;
 
 const AWS_SETTINGS = `AWS: --region <region> (or AWS_REGION); credentials from the standard chain (AWS_PROFILE, AWS_ACCESS_KEY_ID and
 AWS_SECRET_ACCESS_KEY, SSO, instance roles); AWS_ENDPOINT_URL is honoured.`;
@@ -162,6 +181,7 @@ export interface CliIO {
 const OPTIONS = {
   'json': { type: 'boolean' },
   'wait': { type: 'boolean' },
+  'guarded': { type: 'boolean' },
   'help': { type: 'boolean', short: 'h' },
   'version': { type: 'boolean' },
   'delete': { type: 'boolean' },
@@ -271,7 +291,9 @@ function durationOption(name: string, value: string | undefined, fallbackMs: num
 
 async function run(command: string, endpointArg: string | undefined, values: Values, clients: CliClients, io: CliIO): Promise<number> {
   const timeoutMs = durationOption('timeout', values.timeout, 10 * 60_000);
-  const actor = values.as ?? io.env.USER ?? 'operator';
+  // Every write records the caller's identity (STS); read-only commands do not ask for it.
+  const identify = () => callerIdentity(clients.sts, values.as);
+  const actor = async () => actorOf(await identify());
   const deadlines = () => ({ final: new Date(io.now().getTime() + timeoutMs) });
   const print = (json: unknown, text: string) => io.out(values.json ? JSON.stringify(json, null, 2) : text);
 
@@ -293,14 +315,14 @@ async function run(command: string, endpointArg: string | undefined, values: Val
       const to = values.to === undefined ? undefined
         : numberOption('to', values.to, 0, (n) => Number.isInteger(n) && n >= 1 && n <= 100, 'a whole percent from 1 to 100');
       const target = await openEndpoint(clients, requireEndpoint(command, endpointArg));
-      const state = await promote(rolloutDeps(clients, target, io), target.endpoint.name, actor, to, deadlines());
+      const state = await promote(rolloutDeps(clients, target, io), target.endpoint.name, await actor(), to, deadlines());
       return finish(clients, io, values, target.endpoint.name, timeoutMs, { action: 'promote', endpoint: target.endpoint.name, state },
         `${target.endpoint.name}: the canary now gets ${state.percent}% of traffic (${state.status}).`);
     }
     case 'rollback': {
       const reason = values.reason ?? 'no reason given';
       const target = await openEndpoint(clients, requireEndpoint(command, endpointArg));
-      const outcome = await manualRollback(rolloutDeps(clients, target, io), target.endpoint.name, actor, reason, deadlines());
+      const outcome = await manualRollback(rolloutDeps(clients, target, io), target.endpoint.name, await actor(), reason, deadlines());
       return finish(clients, io, values, target.endpoint.name, timeoutMs, { action: 'rollback', endpoint: target.endpoint.name, outcome },
         outcome === 'rolled-back'
           ? `${target.endpoint.name}: the canary gets 0% of traffic and stays there until "resume" or a new candidate.`
@@ -308,13 +330,13 @@ async function run(command: string, endpointArg: string | undefined, values: Val
     }
     case 'pause': {
       const target = await openEndpoint(clients, requireEndpoint(command, endpointArg));
-      const state = await pause(rolloutDeps(clients, target, io), target.endpoint.name, actor);
+      const state = await pause(rolloutDeps(clients, target, io), target.endpoint.name, await actor());
       print({ action: 'pause', endpoint: target.endpoint.name, state }, `${target.endpoint.name}: paused at ${state.percent}%. Alarms still roll it back; "resume" to go on.`);
       return ExitCode.OK;
     }
     case 'resume': {
       const target = await openEndpoint(clients, requireEndpoint(command, endpointArg));
-      const state = await resume(rolloutDeps(clients, target, io), target.endpoint.name, actor, deadlines());
+      const state = await resume(rolloutDeps(clients, target, io), target.endpoint.name, await actor(), deadlines());
       return finish(clients, io, values, target.endpoint.name, timeoutMs, { action: 'resume', endpoint: target.endpoint.name, state },
         `${target.endpoint.name}: resumed at ${state.percent}% (step ${state.stepIndex + 1}).`);
     }
@@ -339,15 +361,37 @@ async function run(command: string, endpointArg: string | undefined, values: Val
     case 'cleanup': {
       if (endpointArg) throw new CliError('cleanup takes no endpoint: it looks at every endpoint config and model of the account and region', ExitCode.USAGE);
       const minAgeMs = durationOption('min-age', values['min-age'], 3_600_000);
-      const report = await findLeftovers(clients.sagemaker, { now: io.now(), minAgeMs });
+      const identity = values.delete ? await identify() : undefined;
+      const report = await findLeftovers(clients.sagemaker, { now: io.now(), minAgeMs, keep: (e) => configsKeptForReverts(clients, e) });
       if (values.delete) await deleteLeftovers(clients.sagemaker, report.unused);
+      let announceError: string | undefined;
+      if (identity && report.unused.length > 0) {
+        // The record of who deleted what: an event on the default bus (no endpoint's table owns leftovers).
+        await announce({ events: clients.events, sns: clients.sns, eventSource: ROLLOUT_EVENT_SOURCE }, {
+          type: 'Leftovers Deleted', endpointName: '-', summary: `${report.unused.length} kept configs and models deleted by ${identity.label ?? identity.arn}`,
+          message: '', detail: { by: identity.arn, label: identity.label ?? null, deleted: report.unused.map((l) => ({ kind: l.kind, name: l.name })), time: io.now().toISOString() },
+        }).catch((error) => { announceError = (error as Error).message; });
+      }
       const rows = report.unused.map((l) => [l.kind, l.name, l.createdAt?.toISOString() ?? '-']);
-      print({ ...report, deleted: values.delete ? report.unused : [] }, [
+      print({ ...report, deleted: values.delete ? report.unused : [], by: identity?.arn, label: identity?.label, announceError }, [
         report.unused.length === 0 ? 'No unused endpoint configs or models made by cdk-sagemaker-rollout.'
-          : `${values.delete ? 'Deleted' : 'Unused (run again with --delete to delete them)'}:\n${table(['KIND', 'NAME', 'CREATED'], rows)}`,
+          : `${values.delete ? `Deleted by ${identity ? actorOf(identity) : ''}` : 'Unused (run again with --delete to delete them)'}:\n${table(['KIND', 'NAME', 'CREATED'], rows)}`,
+        announceError ? `warning: the deletion was made, but announcing it failed: ${announceError}` : '',
         report.tooRecent.length > 0 ? `Left alone, younger than --min-age: ${report.tooRecent.map((l) => l.name).join(', ')}` : '',
       ].filter((l) => l !== '').join('\n'));
       return ExitCode.OK;
+    }
+    case 'revert': {
+      const target = await openEndpoint(clients, requireEndpoint(command, endpointArg));
+      const outcome = await revertEndpoint(clients, target, {
+        guarded: values.guarded ?? false, reason: values.reason ?? 'no reason given', identity: await identify(), now: io.now,
+      });
+      let code = ExitCode.OK;
+      if (values.wait) {
+        code = await waitForConfig(clients, io, outcome.endpoint, outcome.to.config, timeoutMs, durationOption('poll-interval', values['poll-interval'], 15_000));
+      }
+      print({ ...outcome, settled: values.wait ? code === ExitCode.OK : undefined }, renderRevert(outcome));
+      return code;
     }
     default:
       throw new CliError(`unknown command "${command}"`, ExitCode.USAGE);

@@ -6,6 +6,7 @@ import { RegisteredRollout } from '../runtime/spec';
 import { desiredPercent, HistoryEntry, RolloutState } from '../runtime/state';
 import { CliClients, ManagedEndpoint } from './context';
 import { num, table } from './format';
+import { gatherRevertStatus, renderRevertStatus, RevertStatus } from './revert-command';
 
 /** Everything `status` shows, as `--json` prints it. */
 export interface StatusReport {
@@ -45,6 +46,8 @@ export interface StatusReport {
     readonly pausedBy?: string;
   };
   readonly history: HistoryEntry[];
+  /** The standing revert (live config against the template's) and the last recorded deployment. */
+  readonly deployments?: RevertStatus;
 }
 
 export async function gatherStatus(clients: CliClients, target: ManagedEndpoint, historyLimit: number): Promise<StatusReport> {
@@ -120,7 +123,8 @@ export async function gatherStatus(clients: CliClients, target: ManagedEndpoint,
       ...shadowNames.map((name) => ({ name, state: states[name], role: 'shadow' as const })),
     ],
     rollout,
-    history: spec && target.store ? await target.store.history(e.name, historyLimit) : [],
+    history: target.store ? await target.store.history(e.name, historyLimit) : [],
+    deployments: await gatherRevertStatus(clients, target),
   };
 }
 
@@ -130,6 +134,7 @@ export function renderStatus(r: StatusReport): string {
   out.push(`Endpoint  ${e.name}: ${e.status}, config ${e.config}${e.managed ? '' : '  (not managed by cdk-sagemaker-rollout)'}`);
   if (e.failureReason) out.push(`          failure reason: ${e.failureReason}`);
   out.push(`Rollout   ${describeRollout(r)}`);
+  out.push(...renderRevertStatus(r.deployments));
   out.push('');
   out.push(table(['VARIANT', 'WEIGHT (current/desired)', 'INSTANCES (current/desired)', 'SCALING (min-max)', 'TRAFFIC'],
     e.variants.map((v) => [v.name, `${num(v.currentWeight)} / ${num(v.desiredWeight)}`, `${num(v.currentInstanceCount)} / ${num(v.desiredInstanceCount)}`,

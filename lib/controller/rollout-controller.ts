@@ -1,4 +1,4 @@
-import { CustomResource, Duration, RemovalPolicy, Stack, Token, cx_api as cxapi } from 'aws-cdk-lib';
+import { CustomResource, Duration, Lazy, RemovalPolicy, Stack, Token, cx_api as cxapi } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -14,7 +14,7 @@ import { acknowledgeFindings, acknowledgeWildcards, INLINE_POLICY_REASON } from 
 import { compactArn } from '../private/naming';
 import { withConstructPath } from '../private/validation';
 import { handlerBundleDir } from '../private/package-assets';
-import { DeploymentSpec, ROLLOUT_EVENT_SOURCE, ScalingGuardSpec } from '../runtime/spec';
+import { DeploymentSpec, REVERT_GUARD_RESOURCE_TYPE, RevertGuardEntry, ROLLOUT_EVENT_SOURCE, ScalingGuardSpec } from '../runtime/spec';
 
 /** A canary or shadow candidate the controller watches. */
 export interface GuardedRollout {
@@ -57,8 +57,9 @@ const CONTROLLER_ID = 'SageMakerRolloutController';
  * promotes canaries step by step, announces shadow alarms and checks every deployment afterwards.
  *
  * Parts are created only when an endpoint needs them: a stack of blue/green endpoints gets the
- * function and its dead-letter queue alone (for the post-deploy check); the first canary or shadow
- * adds the state table and the rules; the first promotion schedule adds a one-minute schedule.
+ * function, its dead-letter queue, the state table (where the post-deploy check records every
+ * deployment, for `revert`) and the revert guard; the first canary or shadow adds the rules; the
+ * first promotion schedule adds a one-minute schedule.
  */
 export class RolloutController extends Construct {
   /** The controller of the stack that holds `scope`, created on first use. */
@@ -85,6 +86,8 @@ export class RolloutController extends Construct {
     table: dynamodb.Table;
     alarmRule: events.Rule;
   };
+  private stateTable?: dynamodb.Table;
+  private revertGuard?: { resource: CustomResource; entries: RevertGuardEntry[] };
   private schedule?: events.Rule;
   private scalingAllowed = false;
   private readsEndpointConfigs = false;
@@ -192,6 +195,8 @@ export class RolloutController extends Construct {
    */
   public verifyEndpoint(endpoint: VerifiedEndpoint): void {
     if (!this.guardedArns.has(endpoint.endpointArn)) this.addEndpointArn(this.describeStatement, this.verifiedArns, endpoint.endpointArn);
+    // Deployments and reverts are recorded in the state table.
+    this.ensureTable();
     this.addAlarms(endpoint.alarms, endpoint.alarmNames);
     if (endpoint.topic) this.allowPublish(endpoint.topic);
   }
@@ -239,9 +244,31 @@ export class RolloutController extends Construct {
     return resource;
   }
 
-  /** The state table, once a canary or shadow exists. */
+  /** The state table, once an endpoint is checked after deployments or has a candidate. */
   public get table(): dynamodb.ITable | undefined {
-    return this.runtime?.table;
+    return this.stateTable;
+  }
+
+  /**
+   * Adds the endpoint to the stack's revert guard: one custom resource, run before any endpoint of
+   * the stack is updated, that refuses a deployment which would put a reverted model back. Make
+   * the endpoint depend on the returned resource. One per stack, not per endpoint, so that the
+   * 60-endpoint stack stays within CloudFormation's 500 resources.
+   */
+  public guardReverts(entry: RevertGuardEntry): CustomResource {
+    if (!this.revertGuard) {
+      const entries: RevertGuardEntry[] = [];
+      const stack = Stack.of(this);
+      const resource = new CustomResource(this, 'RevertGuard', {
+        serviceToken: this.function.functionArn,
+        resourceType: REVERT_GUARD_RESOURCE_TYPE,
+        properties: { Spec: Lazy.string({ produce: () => stack.toJsonString({ endpoints: entries }) }) },
+      });
+      resource.node.addDependency(this.role);
+      this.revertGuard = { resource, entries };
+    }
+    this.revertGuard.entries.push(entry);
+    return this.revertGuard.resource;
   }
 
   private addEndpointArn(statement: iam.PolicyStatement, seen: Set<string>, arn: string): void {
@@ -269,24 +296,7 @@ export class RolloutController extends Construct {
 
   private ensureRuntime(): NonNullable<RolloutController['runtime']> {
     if (this.runtime) return this.runtime;
-
-    const table = new dynamodb.Table(this, 'State', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      // The table holds the audit trail of every rollout decision: keep it when the stack goes.
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    acknowledgeFindings(table, { nag: ['HIPAA.Security-DynamoDBInBackupPlan', 'NIST.800.53.R5-DynamoDBInBackupPlan'] }, 'Point-in-time recovery is on '
-      + '(restore to any second of the last 35 days) and the table is kept when the stack is deleted; putting it in an AWS Backup plan is an '
-      + 'account-level policy (usually a tag-based backup selection), not something a library should create per stack.');
-    acknowledgeFindings(table, { checkov: ['CKV_AWS_119'] }, 'Encrypted at rest with the AWS managed key for DynamoDB. The table holds rollout state '
-      + 'and decisions (endpoint and variant names, weights, times, reasons), no inference data: a customer managed key would add a key policy and a '
-      + 'monthly cost per stack and protect nothing more.');
-    table.grantReadWriteData(this.role);
-    this.function.addEnvironment('TABLE_NAME', table.tableName);
+    const table = this.ensureTable();
 
     const target = () => new targets.LambdaFunction(this.function, {
       deadLetterQueue: this.deadLetterQueue,
@@ -393,6 +403,33 @@ export class RolloutController extends Construct {
     });
     resource.node.addDependency(this.role);
     return resource;
+  }
+
+  /**
+   * The stack's state table: rollouts, deployments and reverts (issue 16). Every stack with a
+   * checked endpoint gets it, blue/green-only ones too: on demand, so it costs nothing when idle.
+   */
+  private ensureTable(): dynamodb.Table {
+    if (this.stateTable) return this.stateTable;
+    const table = new dynamodb.Table(this, 'State', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // The table holds the audit trail of every rollout decision: keep it when the stack goes.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledgeFindings(table, { nag: ['HIPAA.Security-DynamoDBInBackupPlan', 'NIST.800.53.R5-DynamoDBInBackupPlan'] }, 'Point-in-time recovery is on '
+      + '(restore to any second of the last 35 days) and the table is kept when the stack is deleted; putting it in an AWS Backup plan is an '
+      + 'account-level policy (usually a tag-based backup selection), not something a library should create per stack.');
+    acknowledgeFindings(table, { checkov: ['CKV_AWS_119'] }, 'Encrypted at rest with the AWS managed key for DynamoDB. The table holds rollout state '
+      + 'and decisions (endpoint and variant names, weights, times, reasons), no inference data: a customer managed key would add a key policy and a '
+      + 'monthly cost per stack and protect nothing more.');
+    table.grantReadWriteData(this.role);
+    this.function.addEnvironment('TABLE_NAME', table.tableName);
+    this.stateTable = table;
+    return table;
   }
 
   private ensureSchedule(): void {

@@ -23,15 +23,20 @@ export interface LeftoverReport {
 /**
  * Endpoint configs and models kept by `UpdateReplacePolicy: Retain` (or left by deleted stacks)
  * that nothing uses any more. "Used" means: an endpoint runs the config or is being updated to it,
- * or a used config names the model. Only resources tagged by this library are considered, and
+ * `keep` names it for an endpoint (a revert could need it), or a used config names the model. Only resources tagged by this library are considered, and
  * recent ones are left alone, since a deployment creates its new config before it updates the endpoint.
  */
-export async function findLeftovers(sagemaker: SageMakerClient, options: { now: Date; minAgeMs: number }): Promise<LeftoverReport> {
+export async function findLeftovers(sagemaker: SageMakerClient, options: {
+  now: Date; minAgeMs: number;
+  /** Configs an endpoint may still need although it does not run them (a revert's target): kept, with their models. */
+  keep?: (endpoint: { name: string; arn: string; configName: string }) => Promise<string[]>;
+}): Promise<LeftoverReport> {
   const usedConfigs = new Set<string>();
   for (const endpoint of await listAll(sagemaker, 'endpoints')) {
     const out = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: endpoint.name }));
     if (out.EndpointConfigName) usedConfigs.add(out.EndpointConfigName);
     if (out.PendingDeploymentSummary?.EndpointConfigName) usedConfigs.add(out.PendingDeploymentSummary.EndpointConfigName);
+    for (const config of await options.keep?.({ name: endpoint.name, arn: endpoint.arn, configName: out.EndpointConfigName ?? '' }) ?? []) usedConfigs.add(config);
   }
   const usedModels = new Set<string>();
   for (const config of usedConfigs) {

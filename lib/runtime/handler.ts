@@ -7,9 +7,11 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { announce } from './announce';
 import { CustomResourceEvent, isCustomResourceEvent, refuseResponseUrl, respond, ResponseSender } from './custom-resource';
 import { checkDeployment, DeploymentCheckError, variantSetChange } from './deployment-check';
+import { DeploymentLog } from './deployment-log';
+import { onRevertGuard, recordDeployment, standingRevertExplains } from './revert-guard';
 import { Deadlines, onAlarm, reconcile, register, RolloutDeps, step, unregister } from './rollout';
 import { guardScaling } from './scaling';
-import { DeploymentSpec, ROLLOUT_EVENT_SOURCE, ScalingGuardSpec } from './spec';
+import { DeploymentSpec, REVERT_GUARD_RESOURCE_TYPE, ROLLOUT_EVENT_SOURCE, ScalingGuardSpec } from './spec';
 import { StateStore } from './state-store';
 
 /**
@@ -29,7 +31,7 @@ const RESERVE_MS = 30_000;
 const CHECK_BUDGET_MS = 8 * 60 * 1000;
 
 export interface HandlerDeps extends Omit<RolloutDeps, 'store'> {
-  /** Absent in stacks without a canary or shadow (no table). */
+  /** Absent in stacks without a table (no endpoint with a candidate or a post-deploy check). */
   readonly store?: StateStore;
   readonly autoscaling: ApplicationAutoScalingClient;
   /**
@@ -41,6 +43,8 @@ export interface HandlerDeps extends Omit<RolloutDeps, 'store'> {
   readonly region?: string;
   /** How the answer to CloudFormation is sent (tests send it to a loopback server). @default - HTTPS PUT */
   readonly send?: ResponseSender;
+  /** Deployments and reverts, in the same table. */
+  readonly records?: DeploymentLog;
 }
 
 /** CloudFormation's resource type of the scaling guard (lib/scaling/variant-scaling.ts). */
@@ -79,6 +83,7 @@ export function makeHandler(deps: () => HandlerDeps) {
       throw new MalformedEventError(`the controller takes EventBridge and CloudFormation events, got ${describeValue(event)}: nothing was changed`);
     }
     if (isCustomResourceEvent(event) && event.ResourceType === SCALING_GUARD_TYPE) return onScalingGuard(d, event);
+    if (isCustomResourceEvent(event) && event.ResourceType === REVERT_GUARD_RESOURCE_TYPE) return onRevertGuard(d, event);
     if (isCustomResourceEvent(event)) return onDeployment(d, event, Math.min(CHECK_BUDGET_MS, remainingMs - RESERVE_MS), attempt);
 
     const e = event as EventBridgeEvent;
@@ -184,7 +189,7 @@ async function onDeployment(deps: HandlerDeps, event: CustomResourceEvent, check
       const actions = await guardScaling(deps, spec.scaling, old?.scaling);
       if (actions.length > 0) deps.log('scaling after the deployment', { endpointName: spec.endpointName, actions });
     }
-    if (spec.verify) await verify(deps, spec, checkBudgetMs);
+    if (spec.verify) await verify(deps, spec, checkBudgetMs, event.StackId);
     if (spec.rollout) {
       if (!deps.store) throw new Error('the controller has no state table: the stack was synthesized without a canary or shadow');
       await register({ ...deps, store: deps.store }, spec.endpointName, spec.rollout, spec.endpointConfigName, { final: attempt });
@@ -221,10 +226,13 @@ async function onScalingGuard(deps: HandlerDeps, event: CustomResourceEvent): Pr
   }
 }
 
-async function verify(deps: HandlerDeps, spec: DeploymentSpec, budgetMs: number): Promise<void> {
+async function verify(deps: HandlerDeps, spec: DeploymentSpec, budgetMs: number, stackId: string): Promise<void> {
+  let endpoint;
   try {
-    await checkDeployment(deps, spec, budgetMs);
+    endpoint = await checkDeployment(deps, spec, budgetMs);
   } catch (error) {
+    // A revert made with the CLI explains an endpoint that runs another config (issue 16).
+    if (error instanceof DeploymentCheckError && error.endpoint && await standingRevertExplains(deps, spec, error.endpoint)) return;
     if (error instanceof DeploymentCheckError && error.endpoint && error.endpoint.configName !== spec.endpointConfigName) {
       await announce(deps, {
         type: 'Deployment Rolled Back By SageMaker', endpointName: spec.endpointName, topicArn: spec.topicArn,
@@ -235,6 +243,7 @@ async function verify(deps: HandlerDeps, spec: DeploymentSpec, budgetMs: number)
     }
     throw error;
   }
+  await recordDeployment(deps, spec, endpoint, stackId);
 }
 
 /** Clients are created once per container and reused across invocations. */
@@ -254,6 +263,7 @@ export const handler = makeHandler(() => ({
   events: clients.events,
   autoscaling: clients.autoscaling,
   store: process.env.TABLE_NAME ? new StateStore(clients.dynamo, process.env.TABLE_NAME) : undefined,
+  records: process.env.TABLE_NAME ? new DeploymentLog(clients.dynamo, process.env.TABLE_NAME) : undefined,
   account: process.env.STACK_ACCOUNT,
   region: process.env.AWS_REGION,
   eventSource: process.env.EVENT_SOURCE ?? ROLLOUT_EVENT_SOURCE,

@@ -22,6 +22,8 @@ export const ROLLOUT_EVENT_TYPES = {
   CANARY_RESUMED: 'Canary Resumed',
   SHADOW_ALARM: 'Shadow Alarm',
   DEPLOYMENT_ROLLED_BACK_BY_SAGEMAKER: 'Deployment Rolled Back By SageMaker',
+  ENDPOINT_REVERTED: 'Endpoint Reverted',
+  LEFTOVERS_DELETED: 'Leftovers Deleted',
 } as const;
 
 /** One of `ROLLOUT_EVENT_TYPES`. */
@@ -91,8 +93,45 @@ export interface DeploymentSpec {
   readonly rollout?: RolloutSpec;
   /** SNS topic told when SageMaker rolled a deployment back on its own. */
   readonly topicArn?: string;
+  /**
+   * The model of each variant of `endpointConfigName`, recorded with the deployment (issue 16).
+   * The constructs leave it out (the stack's revert guard stores them before the update, which
+   * keeps the template small); tests and older specs may give it.
+   */
+  readonly models?: VariantModel[];
   /** The endpoint's scaled variants: registered again after an instance-type change took scaling off. */
   readonly scaling?: ScalingGuardSpec;
+}
+
+/** A variant of an endpoint config and the model it runs. */
+export interface VariantModel {
+  readonly variant: string;
+  readonly model: string;
+}
+
+/** `ResourceType` of the stack's revert guard, which runs before any endpoint of the stack is updated. */
+export const REVERT_GUARD_RESOURCE_TYPE = 'Custom::SageMakerRolloutRevertGuard';
+
+/** One endpoint as the revert guard sees it: what this deployment would put on the endpoint. */
+export interface RevertGuardEntry {
+  readonly endpointName: string;
+  readonly endpointConfigName: string;
+  readonly models: VariantModel[];
+  /**
+   * A fingerprint of the endpoint's deployment settings: when they change, CloudFormation updates
+   * the endpoint (UpdateEndpoint with the template's config) even without a new config.
+   */
+  readonly deployment?: string;
+  /** The id of a revert the code acknowledges (`acknowledgeRevert`). */
+  readonly acknowledgeRevert?: string;
+}
+
+/** The shape of a revert id (`revert-20261130T041233Z`), checked at synthesis (`acknowledgeRevert`). */
+export const REVERT_ID_PATTERN = /^revert-\d{8}T\d{6}Z$/;
+
+/** The revert guard's `Spec` property. */
+export interface RevertGuardSpec {
+  readonly endpoints: RevertGuardEntry[];
 }
 
 /**

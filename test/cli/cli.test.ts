@@ -31,6 +31,8 @@ beforeAll(async () => {
   tableName = await createStateTable();
 });
 
+/** What moto's STS GetCallerIdentity answers: the identity every CLI write records. */
+const MOTO_IDENTITY = `arn:aws:sts::${EMULATOR_ACCOUNT_ID}:user/moto`;
 const arnOf = (kind: string, name: string) => `arn:aws:sagemaker:us-east-1:${EMULATOR_ACCOUNT_ID}:${kind}/${name}`;
 
 /** A canary deployed and tagged the way the constructs tag it. */
@@ -108,7 +110,8 @@ describe('promote, rollback, pause, resume', () => {
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual(expect.objectContaining({ action: 'promote', endpoint: canary.endpointName, state: expect.objectContaining({ percent: 50, stepIndex: 2 }) }));
     const history = await canary.deps.store.history(canary.endpointName, 1);
-    expect(history[0]).toEqual(expect.objectContaining({ action: 'promote', by: 'oncall', percentBefore: 25, percentAfter: 50 }));
+    // The caller's identity from STS, never a name from the environment.
+    expect(history[0]).toEqual(expect.objectContaining({ action: 'promote', by: MOTO_IDENTITY, percentBefore: 25, percentAfter: 50 }));
   });
 
   test('promote is refused while an alarm fires: exit 6, nothing changed', async () => {
@@ -122,11 +125,12 @@ describe('promote, rollback, pause, resume', () => {
 
   test('rollback --reason, in both modes; a second rollback changes nothing', async () => {
     const canary = await managedCanary();
-    const run = await cli(['rollback', canary.endpointName, '--reason', 'p99 looks odd']);
+    const run = await cli(['rollback', canary.endpointName, '--reason', 'p99 looks odd', '--as', 'alice']);
     expect(run).toEqual(expect.objectContaining({ code: 0, stdout: `${canary.endpointName}: the canary gets 0% of traffic and stays there until "resume" or a new candidate.\n` }));
     const status = JSON.parse((await cli(['status', canary.endpointName, '--json'])).stdout);
     expect(status.rollout).toEqual(expect.objectContaining({ status: 'rolled-back', holdsPercent: 0, livePercent: 0 }));
-    expect(status.rollout.rollback).toEqual(expect.objectContaining({ by: 'operator', reason: 'rolled back by oncall: p99 looks odd', percentBefore: 10 }));
+    expect(status.rollout.rollback).toEqual(expect.objectContaining({ by: 'operator', reason: `rolled back by ${MOTO_IDENTITY} (as "alice"): p99 looks odd`, percentBefore: 10 }));
+    expect((await canary.deps.store.history(canary.endpointName, 1))[0]).toEqual(expect.objectContaining({ action: 'rollback', by: `${MOTO_IDENTITY} (as "alice")` }));
     const again = await cli(['rollback', canary.endpointName, '--json']);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toEqual({ action: 'rollback', endpoint: canary.endpointName, outcome: 'already-rolled-back' });
@@ -413,7 +417,7 @@ describe('cleanup', () => {
 
     const deleted = await cli(['cleanup', '--min-age', '0.001s', '--delete']);
     expect(deleted.code).toBe(0);
-    expect(deleted.stdout).toContain('Deleted:');
+    expect(deleted.stdout).toContain(`Deleted by ${MOTO_IDENTITY}:`);
     expect(deleted.stdout).toContain(oldConfig);
     const after = JSON.parse((await cli(['cleanup', '--min-age', '0.001s', '--json'])).stdout).unused.map((l: any) => l.name);
     expect(after).not.toContain(oldConfig);

@@ -4,6 +4,7 @@ import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeploymentLog } from '../../lib/runtime/deployment-log';
 import { HandlerDeps } from '../../lib/runtime/handler';
 import { register, RolloutDeps } from '../../lib/runtime/rollout';
 import { PromotionSpec, ROLLOUT_EVENT_SOURCE, RolloutSpec } from '../../lib/runtime/spec';
@@ -104,6 +105,7 @@ export function runtimeDeps(options: {
     sns: snsClient(),
     events: eventBridgeClient(),
     store: new StateStore(dynamoClient(), options.tableName),
+    records: new DeploymentLog(dynamoClient(), options.tableName),
     eventSource: ROLLOUT_EVENT_SOURCE,
     now: options.clock.now,
     sleep: options.clock.sleep,

@@ -149,13 +149,14 @@ describe('the rollback controller (one per stack)', () => {
     expect(statementsOfRole(template, 'SageMakerRolloutControllerRole').filter((s) => s.Action === 'sagemaker:DescribeEndpoint')).toEqual([]);
   });
 
-  test('a blue/green-only stack gets the function (and its dead-letter queue) for the post-deploy check, without table or rules', () => {
+  test('a blue/green-only stack gets the function (and its dead-letter queue) for the post-deploy check, the table that records deployments, and no rules', () => {
     const stack = newStack();
     new ModelEndpoint(stack, 'E', { production: { model: modelV1(stack) } });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.resourceCountIs('AWS::SQS::Queue', 1);
-    template.resourceCountIs('AWS::DynamoDB::Table', 0);
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.resourceCountIs('Custom::SageMakerRolloutRevertGuard', 1);
     template.resourceCountIs('AWS::Events::Rule', 0);
   });
 

@@ -104,15 +104,15 @@ describe('retrying', () => {
 });
 
 describe('RolloutEvents', () => {
-  test('names every detail-type the controller puts, with the source it uses', () => {
+  test('names every detail-type the controller and the CLI put, with the source they use', () => {
     const { RolloutEvents } = require('../../lib');
     const { ROLLOUT_EVENT_SOURCE } = require('../../lib/runtime/spec');
     expect(RolloutEvents.SOURCE).toBe(ROLLOUT_EVENT_SOURCE);
     const announced = new Set<string>();
     const fs = require('fs');
-    for (const file of ['rollout.ts', 'handler.ts']) {
-      const source = fs.readFileSync(require('path').join(__dirname, '..', '..', 'lib', 'runtime', file), 'utf-8');
-      for (const match of source.matchAll(/type: '([^']+)'/g)) announced.add(match[1]);
+    for (const file of ['runtime/rollout.ts', 'runtime/handler.ts', 'runtime/revert-guard.ts', 'cli/revert-command.ts', 'cli/main.ts']) {
+      const source = fs.readFileSync(require('path').join(__dirname, '..', '..', 'lib', file), 'utf-8');
+      for (const match of source.matchAll(/type: '([A-Z][^']+)'/g)) announced.add(match[1]); // detail-types are Title Case; parseArgs' 'boolean' is not
     }
     const constants = Object.entries(RolloutEvents).filter(([key]) => key !== 'SOURCE').map(([, value]) => value);
     expect([...announced].sort()).toEqual([...constants].sort());

@@ -71,7 +71,11 @@ describe('TrafficShift renders DeploymentConfig', () => {
         { AlarmName: expect.stringMatching(/^TestStack-rollout-teststack-e-[0-9a-f]{8}-production-model-error-rate$/) },
       ],
     });
-    expect(resource.DependsOn).toEqual([expect.stringMatching(/^ERollbackAlarmsError5xxRateAlarm/), expect.stringMatching(/^ERollbackAlarmsModelErrorRateAlarm/)]);
+    expect(resource.DependsOn).toEqual([
+      expect.stringMatching(/^ERollbackAlarmsError5xxRateAlarm/), expect.stringMatching(/^ERollbackAlarmsModelErrorRateAlarm/),
+      // The stack's revert guard runs before the endpoint is updated (README, "Back to the previous model").
+      expect.stringMatching(/^SageMakerRolloutControllerRevertGuard/),
+    ]);
   });
 });
 
