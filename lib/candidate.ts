@@ -2,7 +2,7 @@ import { CanaryPromotion } from './canary-promotion';
 import { InstanceType } from './instance-type';
 import { IModel } from './model';
 import { validateNumberInRange, validateWholeNumber } from './private/validation';
-import { RollbackAlarms } from './rollback-alarms';
+import { RollbackAlarms } from './alarms/rollback-alarms';
 import { VariantAutoScalingOptions } from './scaling/auto-scaling-options';
 
 /** What kind of candidate. */

@@ -9,6 +9,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { CfnEndpoint, CfnEndpointConfig, CfnModel } from 'aws-cdk-lib/aws-sagemaker';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { RollbackAlarmSet } from './alarms/alarm-set';
+import { checkAlarmCount, RollbackAlarms } from './alarms/rollback-alarms';
 import { Candidate, canaryOptionsOf, shadowOptionsOf } from './candidate';
 import { PromotionSchedule } from './canary-promotion';
 import { isOwnAlarmName, ownAlarmsArn, RolloutController } from './controller/rollout-controller';
@@ -21,14 +23,13 @@ import { acknowledgeFindings, acknowledgeWildcards } from './private/acknowledge
 import { grantKeyUse, LibraryGrants } from './private/grants';
 import { arnName, arnSubTemplate, compactArn, generatedEndpointName, MANAGED_BY_TAG } from './private/naming';
 import { constructError, durationInSeconds, validateSageMakerName, validateWholeNumber, withConstructPath } from './private/validation';
-import { MAX_ROLLBACK_ALARMS, RollbackAlarms, RollbackAlarmSet } from './rollback-alarms';
 import {
   ProvisionedConcurrencyScalingOptions, validateInstanceScaling, validateProvisionedConcurrencyScaling, VariantAutoScalingOptions,
 } from './scaling/auto-scaling-options';
 import { ScalableInstanceCount } from './scaling/scalable-instance-count';
 import { bindScaling, EndpointScaling } from './scaling/variant-scaling';
 import { MANAGED_BY_TAG_KEY, REVERT_ID_PATTERN, STATE_TABLE_TAG } from './runtime/spec';
-import { TrafficShift } from './traffic-shift';
+import { defaultTrafficShift, TrafficShift } from './traffic-shift';
 
 /** Serverless capacity of a variant, instead of instances. */
 export interface ServerlessOptions {
@@ -116,7 +117,8 @@ export interface ModelEndpointProps {
   readonly candidate?: Candidate;
   /**
    * How SageMaker applies a change of the endpoint configuration.
-   * @default TrafficShift.ALL_AT_ONCE (all traffic at once, then a 10-minute bake)
+   * @default - all traffic at once, then a bake of 10 minutes or the slowest rollback alarm's time
+   * to detect, whichever is longer (at most 3600 seconds)
    */
   readonly trafficShift?: TrafficShift;
   /**
@@ -353,6 +355,12 @@ export class ModelEndpoint extends EndpointBase {
   public readonly rollbackAlarms: cloudwatch.IAlarm[];
   /** The names of `rollbackAlarms`, as strings known at synthesis for the alarms this library creates. */
   public readonly rollbackAlarmNames: string[];
+  /**
+   * Worst case for a fully broken new model to trip a rollback alarm: the slowest alarm's
+   * `period x (datapointsToAlarm + 1)` plus CloudWatch's evaluation interval (README, "How fast a
+   * bad model is caught"). Zero when no alarm's configuration is known here.
+   */
+  public readonly timeToDetect: Duration;
   /** A shadow candidate's alarms: they notify and never change traffic. Empty without a shadow. */
   public readonly shadowAlarms: cloudwatch.IAlarm[];
   /** The capture bucket, when data capture is on. */
@@ -395,7 +403,7 @@ export class ModelEndpoint extends EndpointBase {
 
       // Which alarms roll back, and which fleet they watch (README, "Rollback alarms").
       const rollbackTarget = candidate?.role === 'candidate'
-        ? { variantName: candidate.variantName, description: `the canary (variant ${candidate.variantName}) of endpoint ${this.endpointName}` }
+        ? { variantName: candidate.variantName, productionVariantName: production.variantName, description: `the canary (variant ${candidate.variantName}) of endpoint ${this.endpointName}` }
         // Blue/green: the new fleet only (EndpointConfigName dimension), so errors of the old fleet
         // cannot abort a good deployment.
         : { variantName: production.variantName, endpointConfigName: config.attrEndpointConfigName, description: `the new production fleet of endpoint ${this.endpointName}` };
@@ -406,15 +414,21 @@ export class ModelEndpoint extends EndpointBase {
       const rollback = (props.rollbackAlarms ?? RollbackAlarms.recommended())._bind(rollbackScope, {
         endpointName: this.endpointName,
         alarmNamePrefix: controller.alarmNamePrefix,
+        serverless: variants.some((v) => v.serverless),
+        shadow: false,
         ...rollbackTarget,
       });
       this.rollbackAlarms = rollback.alarms;
       this.rollbackAlarmNames = rollback.names;
-      if (this.rollbackAlarms.length > MAX_ROLLBACK_ALARMS) {
-        throw new Error(`rollbackAlarms must be at most ${MAX_ROLLBACK_ALARMS} alarms (SageMaker's AutoRollbackConfiguration limit), got ${this.rollbackAlarms.length}`);
-      }
+      checkAlarmCount(rollback);
+      this.timeToDetect = Duration.seconds(rollback.timeToDetectSeconds);
       const shadow = candidate?.role === 'shadow' ? this.bindShadowAlarms(props.candidate!, candidate, controller.alarmNamePrefix) : undefined;
       this.shadowAlarms = shadow?.alarms ?? [];
+      // Fast detection needs SageMaker's enhanced metrics, published every 10 seconds.
+      const frequencies = [rollback, shadow].map((set) => set?.metricPublishFrequencySeconds).filter((f): f is number => f !== undefined);
+      if (frequencies.length > 0) {
+        config.metricsConfig = { enableEnhancedMetrics: true, metricPublishFrequencyInSeconds: Math.min(...frequencies) };
+      }
 
       const deploymentConfig = this.renderDeploymentConfig(props, variants, rollback);
       this.resource = new CfnEndpoint(this, 'Resource', {
@@ -555,12 +569,14 @@ export class ModelEndpoint extends EndpointBase {
       endpointName: this.endpointName,
       variantName: shadow.variantName,
       alarmNamePrefix,
+      shadow: true,
       description: `the shadow (variant ${shadow.variantName}) of endpoint ${this.endpointName}; shadow alarms only notify`,
     });
   }
 
   private renderDeploymentConfig(props: ModelEndpointProps, variants: ResolvedVariant[], rollback: RollbackAlarmSet): CfnEndpoint.DeploymentConfigProperty {
-    const shift = props.trafficShift ?? TrafficShift.ALL_AT_ONCE;
+    // Defaults follow the alarms: the default bake lasts at least as long as the slowest alarm needs.
+    const shift = props.trafficShift ?? defaultTrafficShift(rollback.timeToDetectSeconds, rollback.slowestAlarmName);
     const instanceCounts: Record<string, number> = {};
     for (const v of variants) {
       if (!v.serverless && v.instanceCount !== undefined && !Token.isUnresolved(v.instanceCount)) instanceCounts[v.variantName] = v.instanceCount;
@@ -569,7 +585,7 @@ export class ModelEndpoint extends EndpointBase {
       instanceCounts,
       productionVariantCount: variants.filter((v) => v.role !== 'shadow').length,
       serverless: variants.some((v) => v.serverless),
-      alarmDetectionSeconds: rollback.detectionSeconds,
+      alarmDetectionSeconds: rollback.timeToDetectSeconds,
     });
     for (const warning of rendered.warnings) {
       Annotations.of(this).addWarningV2('cdk-sagemaker-rollout:trafficShiftIgnored', warning);
@@ -664,7 +680,7 @@ export class ModelEndpoint extends EndpointBase {
     let rollout;
     if (candidate) {
       const canary = canaryOptionsOf(props.candidate!);
-      const promotion: PromotionSchedule | undefined = canary?.promotion?._schedule(canary.trafficPercent, rollback.detectionSeconds);
+      const promotion: PromotionSchedule | undefined = canary?.promotion?._schedule(canary.trafficPercent, rollback.timeToDetectSeconds);
       const alarms = candidate.role === 'candidate' ? rollback : shadow!;
       controller.guardRollout({
         endpointName: this.endpointName, endpointArn: this.endpointArn, alarms: alarms.alarms, alarmNames: alarms.names,

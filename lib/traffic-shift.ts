@@ -90,7 +90,7 @@ export interface TrafficShiftContext {
   readonly productionVariantCount: number;
   /** Whether any variant is serverless. */
   readonly serverless: boolean;
-  /** The longest time any rollback alarm needs to fire; every watched window must be at least this long. */
+  /** The slowest rollback alarm's time to detect, in seconds; every watched window must be at least this long. */
   readonly alarmDetectionSeconds: number;
 }
 
@@ -160,9 +160,33 @@ function round(n: number): number {
 
 /** Watched windows must last at least as long as the slowest alarm needs to fire (DESIGN.md, decisions). */
 function checkWatchedWindow(prop: string, seconds: number, context: TrafficShiftContext): void {
-  if (seconds < context.alarmDetectionSeconds) {
-    throw new Error(`trafficShift.${prop} of ${seconds} seconds is shorter than the ${context.alarmDetectionSeconds} seconds the slowest rollback alarm needs to fire (period x evaluation periods): make it at least ${context.alarmDetectionSeconds} seconds, or make the alarms faster`);
+  const needed = context.alarmDetectionSeconds;
+  if (seconds < needed) {
+    const fix = needed > MAX_WAIT_SECONDS
+      ? `SageMaker waits at most ${MAX_WAIT_SECONDS} seconds, so make the alarms faster (a shorter period or fewer datapoints to alarm)`
+      : `make it at least ${needed} seconds, or make the alarms faster`;
+    throw new Error(`trafficShift.${prop} of ${seconds} seconds is shorter than the ${needed} seconds the slowest rollback alarm needs to fire (its time to detect): ${fix}`);
   }
+}
+
+/** The longest wait or bake SageMaker takes (`WaitIntervalInSeconds`, `TerminationWaitInSeconds`). */
+export const MAX_WAIT_SECONDS = 3600;
+/** The bake of the default traffic shift when the alarms fire sooner. */
+export const DEFAULT_BAKE_SECONDS = 600;
+
+/**
+ * The traffic shift of an endpoint that sets none: all at once, then a bake of 10 minutes or the
+ * slowest rollback alarm's time to detect, whichever is longer. Past SageMaker's 3600-second
+ * limit an error says so with the numbers: the user set no trafficShift, but their alarms need a
+ * longer watch than SageMaker can give.
+ */
+export function defaultTrafficShift(alarmTimeToDetectSeconds: number, slowestAlarm: string | undefined): TrafficShift {
+  if (alarmTimeToDetectSeconds > MAX_WAIT_SECONDS) {
+    throw new Error(`the slowest rollback alarm${slowestAlarm ? ` (${slowestAlarm})` : ''} needs ${alarmTimeToDetectSeconds} seconds to fire (its time to detect), `
+      + `more than the ${MAX_WAIT_SECONDS} seconds SageMaker can bake a deployment (TerminationWaitInSeconds): give it a shorter period or fewer datapoints to alarm, `
+      + `so that it fires within ${MAX_WAIT_SECONDS} seconds`);
+  }
+  return TrafficShift.allAtOnce({ bake: Duration.seconds(Math.max(DEFAULT_BAKE_SECONDS, alarmTimeToDetectSeconds)) });
 }
 
 /**

@@ -204,7 +204,7 @@ describe('CanaryPromotion checks', () => {
       'promotion approvalAt of 50 is below the candidate\'s trafficPercent of 60: the rollout starts above its manual gate and would never wait there; '
       + 'start the canary at 50 or below, or choose a gate of 60 or more'],
     ['an interval shorter than the alarms need', endpointWith(CanaryPromotion.steps([10, 100], { interval: Duration.minutes(2) })),
-      'promotion interval of 120 seconds is shorter than the 180 seconds the slowest rollback alarm needs to fire: make it at least 180 seconds'],
+      'promotion interval of 120 seconds is shorter than the 240 seconds the slowest rollback alarm needs to fire: make it at least 240 seconds'],
   ])('%s', (_name, build, message) => {
     expect(build).toThrow(message);
   });

@@ -67,13 +67,15 @@ describe('recommended rollback alarms', () => {
     const stat = latency.Metrics.find((m: any) => m.Id === 'latency').MetricStat;
     expect(stat).toEqual(expect.objectContaining({ Stat: 'p99', Period: 60 }));
     expect(stat.Metric.MetricName).toBe('ModelLatency');
-    expect(latency.Metrics.find((m: any) => m.Expression).Expression).toBe('IF(invocations >= 20, latency, 0)');
+    // Under 20 requests a period, the fastest request is judged (README, "Rollback alarms"; behaviour in detection.test.ts).
+    expect(latency.Metrics.find((m: any) => m.Expression).Expression).toBe('IF(invocations >= 20, latency, fastest)');
+    expect(latency.Metrics.find((m: any) => m.Id === 'fastest').MetricStat).toEqual(expect.objectContaining({ Stat: 'Minimum', Period: 60 }));
   });
 
   test('latency statistic, periods, M of N and the low-traffic guard are configurable', () => {
     const options = { maxLatency: Duration.seconds(1), latencyStatistic: 'p90', period: Duration.minutes(5), evaluationPeriods: 4, datapointsToAlarm: 3, minInvocations: 100, minErrors: 10 };
-    // 5-minute periods x 4 take 20 minutes to fire: the bake must be at least that long.
-    const { template } = blueGreen(options, newStack(), Duration.minutes(20));
+    // 3 of 4 periods of 5 minutes: 300 x (3 + 1) + 60 = 1260 seconds to detect; the bake must be at least that long.
+    const { template } = blueGreen(options, newStack(), Duration.minutes(21));
     const latency = alarmBySuffix(template, '-model-latency');
     expect(latency).toEqual(expect.objectContaining({ Threshold: 1_000_000, EvaluationPeriods: 4, DatapointsToAlarm: 3 }));
     expect(latency.Metrics.find((m: any) => m.Id === 'latency').MetricStat).toEqual(expect.objectContaining({ Stat: 'p90', Period: 300 }));
@@ -154,11 +156,14 @@ describe('recommended rollback alarms', () => {
     Annotations.fromStack(stack).hasWarning('/TestStack/E/RollbackAlarms', Match.stringLikeRegexp('has no rollback alarms: SageMaker bakes without watching anything'));
   });
 
-  test('a custom alarm\'s slower detection lengthens the minimum bake', () => {
+  test('a custom alarm\'s slower detection lengthens the minimum of an explicit bake', () => {
     const stack = newStack();
     const slow = new cloudwatch.Alarm(stack, 'Slow', { metric: new cloudwatch.Metric({ namespace: 'Shop', metricName: 'Orders', period: Duration.minutes(5) }), threshold: 1, evaluationPeriods: 3 });
-    expect(() => new ModelEndpoint(stack, 'E', { production: { model: modelV1(stack) }, rollbackAlarms: RollbackAlarms.combine(RollbackAlarms.recommended(), RollbackAlarms.fromAlarms([slow])) }))
-      .toThrow('trafficShift.bake of 600 seconds is shorter than the 900 seconds the slowest rollback alarm needs to fire');
+    expect(() => new ModelEndpoint(stack, 'E', {
+      production: { model: modelV1(stack) },
+      rollbackAlarms: RollbackAlarms.combine(RollbackAlarms.recommended(), RollbackAlarms.fromAlarms([slow])),
+      trafficShift: TrafficShift.allAtOnce({ bake: Duration.minutes(10) }),
+    })).toThrow('trafficShift.bake of 600 seconds is shorter than the 1260 seconds the slowest rollback alarm needs to fire');
   });
 });
 

@@ -107,10 +107,10 @@ describe('TrafficShift checks', () => {
     ['a linear step of 1 instance of 20 (below 10 %)', endpoint(TrafficShift.linear({ stepInstances: 1, wait: Duration.minutes(5) }), 20),
       'trafficShift.stepInstances of 1 instance(s) is 5% of variant production\'s 20 instances: it must be between 10% and 50% of them'],
     ['a bake shorter than the alarms need to fire', endpoint(TrafficShift.allAtOnce({ bake: Duration.minutes(2) })),
-      'trafficShift.bake of 120 seconds is shorter than the 180 seconds the slowest rollback alarm needs to fire (period x evaluation periods): make it at least 180 seconds, or make the alarms faster'],
+      'trafficShift.bake of 120 seconds is shorter than the 240 seconds the slowest rollback alarm needs to fire (its time to detect): make it at least 240 seconds, or make the alarms faster'],
     ['a canary wait shorter than slow alarms need', endpoint(TrafficShift.canary({ percent: 10, wait: Duration.minutes(10) }), 10, {
       rollbackAlarms: RollbackAlarms.recommended({ period: Duration.minutes(5), evaluationPeriods: 3 }),
-    }), 'trafficShift.wait of 600 seconds is shorter than the 900 seconds the slowest rollback alarm needs to fire (period x evaluation periods): make it at least 900 seconds, or make the alarms faster'],
+    }), 'trafficShift.wait of 600 seconds is shorter than the 960 seconds the slowest rollback alarm needs to fire (its time to detect): make it at least 960 seconds, or make the alarms faster'],
     ['rolling with a canary candidate', () => {
       const stack = newStack();
       const { Candidate } = require('../../lib');

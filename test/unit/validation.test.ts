@@ -88,7 +88,7 @@ const cases: Case[] = [
     const alarms = [...ep0.rollbackAlarms, ...ep0.rollbackAlarms.map((_a, i) => ep0.metricInvocations('production').createAlarm(stack, `A${i}`, { threshold: 1, evaluationPeriods: 1 }))];
     const more = [0, 1, 2, 3, 4].map((i) => ep0.metricInvocations('production').createAlarm(stack, `B${i}`, { threshold: 1, evaluationPeriods: 1 }));
     return new ModelEndpoint(stack, 'E', { production: { model: modelV1(stack) }, rollbackAlarms: RollbackAlarms.fromAlarms([...alarms, ...more]) });
-  }, 'TestStack/E: rollbackAlarms must be at most 10 alarms (SageMaker\'s AutoRollbackConfiguration limit), got 11'],
+  }, 'TestStack/E: rollbackAlarms must be at most 10 alarms (SageMaker\'s AutoRollbackConfiguration limit), got 11 (11 your own): drop 1, for example some of your own alarms (watch several metrics with one metric-math alarm)'],
   ['a candidate that is the production model', () => {
     const stack = newStack();
     const v1 = modelV1(stack);
