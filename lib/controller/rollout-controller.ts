@@ -91,6 +91,7 @@ export class RolloutController extends Construct {
   private schedule?: events.Rule;
   private scalingAllowed = false;
   private readsEndpointConfigs = false;
+  private announces = false;
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -195,8 +196,10 @@ export class RolloutController extends Construct {
    */
   public verifyEndpoint(endpoint: VerifiedEndpoint): void {
     if (!this.guardedArns.has(endpoint.endpointArn)) this.addEndpointArn(this.describeStatement, this.verifiedArns, endpoint.endpointArn);
-    // Deployments and reverts are recorded in the state table.
+    // Deployments and reverts are recorded in the state table, and a deployment SageMaker rolled
+    // back (or one that ends a revert) is announced, also on a blue/green-only stack.
     this.ensureTable();
+    this.allowAnnouncing();
     this.addAlarms(endpoint.alarms, endpoint.alarmNames);
     if (endpoint.topic) this.allowPublish(endpoint.topic);
   }
@@ -330,14 +333,20 @@ export class RolloutController extends Construct {
       targets: [target()],
     });
 
-    // PutEvents only on the account's default bus.
+    this.allowAnnouncing();
+    this.runtime = { table, alarmRule };
+    return this.runtime;
+  }
+
+  /** Every announcement goes to the account's default bus: PutEvents there only, granted once. */
+  private allowAnnouncing(): void {
+    if (this.announces) return;
+    this.announces = true;
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'AnnounceOnDefaultBus',
       actions: ['events:PutEvents'],
       resources: [compactArn('events', 'event-bus/default')],
     }));
-    this.runtime = { table, alarmRule };
-    return this.runtime;
   }
 
   /** Reconciling a canary and guarding scaling need the live config's variants (shadows are never reconciled). */

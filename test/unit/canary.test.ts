@@ -158,6 +158,9 @@ describe('the rollback controller (one per stack)', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.resourceCountIs('Custom::SageMakerRolloutRevertGuard', 1);
     template.resourceCountIs('AWS::Events::Rule', 0);
+    // The check announces a deployment SageMaker rolled back, and the guard the end of a revert.
+    const announce = statementsOfRole(template, 'SageMakerRolloutControllerRole').filter((s) => s.Action === 'events:PutEvents');
+    expect(announce).toHaveLength(1);
   });
 
   test('verifyDeployment: false on a blue/green endpoint leaves the custom resource out', () => {
