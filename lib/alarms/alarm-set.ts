@@ -1,4 +1,4 @@
-import { Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { VariantMetricTarget } from '../metrics';
@@ -104,4 +104,15 @@ export function alarmName(target: RollbackAlarmTarget, suffix: string): string {
 /** A name part from user input: letters, digits, dots, underscores and hyphens only. */
 export function namePart(value: string): string {
   return value.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
+}
+
+/** CloudWatch periods our rollback alarms accept: whole minutes that divide an hour, in seconds. */
+const ALARM_PERIOD_SECONDS = [60, 120, 180, 240, 300, 600, 900, 1200, 1800, 3600];
+
+/** Refuses an alarm period that is not a whole number of minutes dividing an hour (tokens are skipped). */
+export function validateAlarmPeriod(prop: string, period: Duration | undefined): void {
+  if (!period || period.isUnresolved()) return;
+  if (!ALARM_PERIOD_SECONDS.includes(period.toSeconds({ integral: false }))) {
+    throw new Error(`${prop} must be a whole number of minutes that divides an hour (1, 2, 3, 4, 5, 10, 15, 20, 30 or 60), got ${period.toHumanString()}`);
+  }
 }

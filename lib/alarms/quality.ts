@@ -2,7 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { validateWholeNumber } from '../private/validation';
-import { alarmName, AlarmSetBinder, namePart, RollbackAlarmSet, RollbackAlarmTarget } from './alarm-set';
+import { alarmName, AlarmSetBinder, namePart, RollbackAlarmSet, RollbackAlarmTarget, validateAlarmPeriod } from './alarm-set';
 import { requireLiveProduction } from './relative';
 import { timeToDetectSeconds } from './time-to-detect';
 
@@ -86,12 +86,7 @@ export class QualityGate implements AlarmSetBinder {
       throw new Error(`rollbackAlarms.quality.maxDropPercent must be greater than 0 and at most 100, got ${o.maxDropPercent}`);
     }
     validateWholeNumber('rollbackAlarms.quality.minSamples', o.minSamples, 1);
-    if (o.period && !o.period.isUnresolved()) {
-      const seconds = o.period.toSeconds({ integral: false });
-      if (![60, 120, 180, 240, 300, 600, 900, 1200, 1800, 3600].includes(seconds)) {
-        throw new Error(`rollbackAlarms.quality.period must be a whole number of minutes that divides an hour (1, 2, 3, 4, 5, 10, 15, 20, 30 or 60), got ${o.period.toHumanString()}`);
-      }
-    }
+    validateAlarmPeriod('rollbackAlarms.quality.period', o.period);
   }
 
   public bind(scope: Construct, target: RollbackAlarmTarget): RollbackAlarmSet {

@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import * as metrics from '../metrics';
 import { validateNumberInRange, validateWholeNumber } from '../private/validation';
-import { alarmName, AlarmSetBinder, RollbackAlarmSet, RollbackAlarmTarget } from './alarm-set';
+import { alarmName, AlarmSetBinder, RollbackAlarmSet, RollbackAlarmTarget, validateAlarmPeriod } from './alarm-set';
 import { Detection } from './detection';
 import { bindFastAlarms, FAST_PUBLISH_FREQUENCY_SECONDS } from './fast-detection';
 import { timeToDetectSeconds } from './time-to-detect';
@@ -95,12 +95,7 @@ export class RecommendedAlarms implements AlarmSetBinder {
     validateWholeNumber('rollbackAlarms.datapointsToAlarm', options.datapointsToAlarm, 1, options.evaluationPeriods ?? RECOMMENDED_DEFAULTS.evaluationPeriods);
     validateWholeNumber('rollbackAlarms.minInvocations', options.minInvocations, 0);
     validateWholeNumber('rollbackAlarms.minErrors', options.minErrors, 0);
-    if (options.period && !options.period.isUnresolved()) {
-      const seconds = options.period.toSeconds({ integral: false });
-      if (![60, 120, 180, 240, 300, 600, 900, 1200, 1800, 3600].includes(seconds)) {
-        throw new Error(`rollbackAlarms.period must be a whole number of minutes that divides an hour (1, 2, 3, 4, 5, 10, 15, 20, 30 or 60), got ${options.period.toHumanString()}`);
-      }
-    }
+    validateAlarmPeriod('rollbackAlarms.period', options.period);
     if (options.maxLatency && !options.maxLatency.isUnresolved() && options.maxLatency.toMilliseconds({ integral: false }) < 1) {
       throw new Error(`rollbackAlarms.maxLatency must be at least 1 millisecond, got ${options.maxLatency.toHumanString()}`);
     }

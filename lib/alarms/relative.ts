@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import * as metrics from '../metrics';
 import { validateNumberInRange, validateWholeNumber } from '../private/validation';
-import { alarmName, AlarmSetBinder, namePart, RollbackAlarmSet, RollbackAlarmTarget, targetError } from './alarm-set';
+import { alarmName, AlarmSetBinder, namePart, RollbackAlarmSet, RollbackAlarmTarget, targetError, validateAlarmPeriod } from './alarm-set';
 import { timeToDetectSeconds } from './time-to-detect';
 
 /** Options of `RollbackAlarms.relative`: the candidate against production, at the same time. */
@@ -67,12 +67,7 @@ export class RelativeAlarms implements AlarmSetBinder {
     if (stat !== undefined && !Token.isUnresolved(stat) && !/^(Average|Maximum|Minimum|p\d{1,2}(\.\d+)?)$/.test(stat)) {
       throw new Error(`rollbackAlarms.relative.latencyStatistic must be Average, Minimum, Maximum or a percentile such as p99, got "${stat}"`);
     }
-    if (options.period && !options.period.isUnresolved()) {
-      const seconds = options.period.toSeconds({ integral: false });
-      if (![60, 120, 180, 240, 300, 600, 900, 1200, 1800, 3600].includes(seconds)) {
-        throw new Error(`rollbackAlarms.relative.period must be a whole number of minutes that divides an hour (1, 2, 3, 4, 5, 10, 15, 20, 30 or 60), got ${options.period.toHumanString()}`);
-      }
-    }
+    validateAlarmPeriod('rollbackAlarms.relative.period', options.period);
   }
 
   public bind(scope: Construct, target: RollbackAlarmTarget): RollbackAlarmSet {

@@ -105,6 +105,8 @@ describe('RollbackAlarms.relative', () => {
 
   test.each<[string, () => unknown, string]>([
     ['an increase above 100 points', () => RollbackAlarms.relative({ maxErrorRateIncreasePoints: 150 }), 'rollbackAlarms.relative.maxErrorRateIncreasePoints must be between 0 and 100, got 150'],
+    ['a 90-second period', () => RollbackAlarms.relative({ period: Duration.seconds(90) }),
+      'rollbackAlarms.relative.period must be a whole number of minutes that divides an hour (1, 2, 3, 4, 5, 10, 15, 20, 30 or 60), got 1 minute 30 seconds'],
     ['a negative increase', () => RollbackAlarms.relative({ maxErrorRateIncreasePoints: -1 }), 'rollbackAlarms.relative.maxErrorRateIncreasePoints must be between 0 and 100, got -1'],
     ['a latency increase of 0 %', () => RollbackAlarms.relative({ maxLatencyIncreasePercent: 0 }), 'rollbackAlarms.relative.maxLatencyIncreasePercent must be between 1 and 1000, got 0'],
     ['no minimum traffic', () => RollbackAlarms.relative({ minInvocations: 0 }), 'rollbackAlarms.relative.minInvocations must be a whole number of at least 1, got 0'],
