@@ -237,12 +237,16 @@ export class RolloutController extends Construct {
 
   /** The custom resource that checks a deployment and registers its rollout, served by this function. */
   public deploymentResource(scope: Construct, id: string, spec: DeploymentSpec): CustomResource {
+    return this.servedResource(scope, id, 'Custom::SageMakerRolloutDeployment', Stack.of(scope).toJsonString(spec));
+  }
+
+  /** A custom resource served by this function, created only once its permissions are in place. */
+  private servedResource(scope: Construct, id: string, resourceType: string, spec: string): CustomResource {
     const resource = new CustomResource(scope, id, {
       serviceToken: this.function.functionArn,
-      resourceType: 'Custom::SageMakerRolloutDeployment',
-      properties: { Spec: Stack.of(scope).toJsonString(spec) },
+      resourceType,
+      properties: { Spec: spec },
     });
-    // The check must run with its permissions in place.
     resource.node.addDependency(this.role);
     return resource;
   }
@@ -262,12 +266,8 @@ export class RolloutController extends Construct {
     if (!this.revertGuard) {
       const entries: RevertGuardEntry[] = [];
       const stack = Stack.of(this);
-      const resource = new CustomResource(this, 'RevertGuard', {
-        serviceToken: this.function.functionArn,
-        resourceType: REVERT_GUARD_RESOURCE_TYPE,
-        properties: { Spec: Lazy.string({ produce: () => stack.toJsonString({ endpoints: entries }) }) },
-      });
-      resource.node.addDependency(this.role);
+      const resource = this.servedResource(this, 'RevertGuard', REVERT_GUARD_RESOURCE_TYPE,
+        Lazy.string({ produce: () => stack.toJsonString({ endpoints: entries }) }));
       this.revertGuard = { resource, entries };
     }
     this.revertGuard.entries.push(entry);
@@ -405,17 +405,11 @@ export class RolloutController extends Construct {
 
   /** The custom resource that takes an endpoint's scaling off before SageMaker's update, served by this function. */
   public scalingGuardResource(scope: Construct, id: string, spec: ScalingGuardSpec): CustomResource {
-    const resource = new CustomResource(scope, id, {
-      serviceToken: this.function.functionArn,
-      resourceType: 'Custom::SageMakerRolloutScalingGuard',
-      properties: { Spec: Stack.of(scope).toJsonString(spec) },
-    });
-    resource.node.addDependency(this.role);
-    return resource;
+    return this.servedResource(scope, id, 'Custom::SageMakerRolloutScalingGuard', Stack.of(scope).toJsonString(spec));
   }
 
   /**
-   * The stack's state table: rollouts, deployments and reverts (issue 16). Every stack with a
+   * The stack's state table: rollouts, deployments and reverts. Every stack with a
    * checked endpoint gets it, blue/green-only ones too: on demand, so it costs nothing when idle.
    */
   private ensureTable(): dynamodb.Table {
